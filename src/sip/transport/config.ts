@@ -1,0 +1,107 @@
+/**
+ * Configuration, limits, logging and errors shared by the SIP transports (RFC 3261 §18).
+ *
+ * Every resource a peer can make us hold is bounded here (design.md convention 8): the
+ * size of a received datagram, the bytes a stream connection may buffer (the framer's
+ * ParseLimits), the number of stream connections, and the bytes queued for a slow reader.
+ */
+import { DEFAULT_LIMITS, type ParseLimits } from '../message/parse.js';
+import { systemClock, type Clock } from '../clock.js';
+
+/** The subset of pino's API the transports use, so pino is not a dependency here. */
+export interface TransportLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export const silentLogger: TransportLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+export interface TransportLimits {
+  /** Header/body limits for datagrams and for each stream connection's framer. */
+  parse: ParseLimits;
+  /** Received datagrams larger than this are dropped unparsed (reported as 513). */
+  maxDatagramBytes: number;
+  /** Open TCP connections, inbound and outbound together; more are refused. */
+  maxConnections: number;
+  /** A TCP connection with no bytes moving either way for this long is closed. */
+  idleTimeoutMs: number;
+  /** Outbound TCP connect attempts fail (§18.4 transport error) after this long. */
+  connectTimeoutMs: number;
+  /** Bytes that may wait in a connection's send queue before send() rejects. */
+  maxPendingWriteBytes: number;
+  /** After a fatal framing error, how long the half-closed socket may linger for the 400 to drain. */
+  closeLingerMs: number;
+}
+
+export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
+  parse: DEFAULT_LIMITS,
+  maxDatagramBytes: 65_535,
+  maxConnections: 1024,
+  // RFC 3261 §18 leaves a connection's lifetime to the implementation but wants it kept
+  // past the last message so responses and later requests can reuse it; a minute of
+  // silence outlasts Timer F/H (32 s) of any transaction on the connection.
+  idleTimeoutMs: 60_000,
+  connectTimeoutMs: 10_000,
+  maxPendingWriteBytes: 1024 * 1024,
+  closeLingerMs: 2_000,
+};
+
+export type TransportLimitsInput = Partial<Omit<TransportLimits, 'parse'>> & { parse?: Partial<ParseLimits> };
+
+export function resolveLimits(input: TransportLimitsInput | undefined): TransportLimits {
+  const { parse, ...rest } = input ?? {};
+  return { ...DEFAULT_TRANSPORT_LIMITS, ...rest, parse: { ...DEFAULT_LIMITS, ...parse } };
+}
+
+export interface ListenSpec {
+  address: string;
+  port: number;
+}
+
+export interface TransportConfig {
+  udp?: ListenSpec[];
+  tcp?: ListenSpec[];
+  limits?: TransportLimitsInput;
+  logger?: TransportLogger;
+  /** Drives idle, connect and linger timeouts (design.md convention 2). */
+  clock?: Clock;
+}
+
+/** What one transport module needs, with every default filled in. */
+export interface TransportContext {
+  limits: TransportLimits;
+  logger: TransportLogger;
+  clock: Clock;
+}
+
+export function resolveContext(config: Pick<TransportConfig, 'limits' | 'logger' | 'clock'>): TransportContext {
+  return {
+    limits: resolveLimits(config.limits),
+    logger: config.logger ?? silentLogger,
+    clock: config.clock ?? systemClock,
+  };
+}
+
+/** A send that failed below SIP: RFC 3261 §18.4 says it is reported to the transaction layer. */
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  constructor(
+    message: string,
+    readonly code: 'NO_TRANSPORT' | 'TOO_LARGE' | 'CONNECT_TIMEOUT' | 'MAX_CONNECTIONS' | 'BACKPRESSURE' | 'CLOSED',
+  ) {
+    super(message);
+  }
+}
+
+/** UDP payload ceiling (65535 minus IPv4 and UDP headers): larger cannot be sent at all. */
+export const MAX_UDP_PAYLOAD = 65_507;
+
+/** RFC 3261 §18.1.1: above this a request SHOULD go over a congestion-controlled transport. */
+export const UDP_MTU_GUIDE = 1300;

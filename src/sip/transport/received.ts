@@ -1,0 +1,215 @@
+/**
+ * The transport layer's two uses of the top Via: stamping a received request and routing
+ * the response back.
+ *
+ * RFC 3261 §18.2.1: when the top Via's sent-by host is a name, or an address other than the
+ * packet's source, add `received=<source address>`.
+ * RFC 3581 §4: an `rport` without a value is filled with the source port, and `received` is
+ * then added even when the address matches.
+ * RFC 3261 §18.2.2 + RFC 3581 §4: where the response goes (responseDestination).
+ * RFC 5118 §4.5: the received address is written without brackets, as RFC 3261's ABNF has it.
+ *
+ * The Via text is edited in place rather than re-serialized, so the rest of the header stays
+ * byte-exact (design.md convention 5: proxies and the history store keep headers as sent).
+ * Only the first via-parm is scanned: that is all §18.2 looks at, and it keeps this
+ * independent of the full Via grammar in message/headers/via.ts.
+ */
+import { isIP } from 'node:net';
+import type { SipRequest } from '../message/message.js';
+import { isReliable, type Destination, type TransportName } from './types.js';
+
+/**
+ * One canonical spelling per IP address, for comparisons and table keys: RFC 5952 for IPv6,
+ * and IPv4-mapped IPv6 (from a dual-stack socket) as plain IPv4. undefined for non-addresses.
+ */
+export function canonicalIp(addr: string): string | undefined {
+  const a = addr.startsWith('[') && addr.endsWith(']') ? addr.slice(1, -1) : addr;
+  const kind = isIP(a);
+  if (kind === 4) return a;
+  if (kind !== 6) return undefined;
+  let h: string;
+  try {
+    h = new URL(`http://[${a}]/`).hostname.slice(1, -1);
+  } catch {
+    // Zone ids (fe80::1%eth0) are valid for isIP but not in a URL; compare them as written.
+    return a.toLowerCase();
+  }
+  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
+  if (m === null) return h;
+  const hi = parseInt(m[1]!, 16);
+  const lo = parseInt(m[2]!, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+interface ParamSpan {
+  /** Lower-cased name. */
+  name: string;
+  /** undefined when the parameter has no `=value` (or an empty one). */
+  value: string | undefined;
+  /** Offsets in the header value of the parameter text without surrounding whitespace. */
+  start: number;
+  end: number;
+}
+
+export interface TopVia {
+  /** Transport token of sent-protocol, upper-cased (UDP, TCP, TLS, ...). */
+  transport: string;
+  /** sent-by host, IPv6 without brackets. */
+  host: string;
+  port: number | undefined;
+  received: string | undefined;
+  /** A number once filled; true when present without a value. */
+  rport: number | true | undefined;
+  maddr: string | undefined;
+}
+
+interface Scan {
+  via: TopVia;
+  params: ParamSpan[];
+  /** Offset just after the last non-space character of the first via-parm. */
+  parmEnd: number;
+}
+
+const SENT_BY =
+  /^\s*[^\s/]+\s*\/\s*[^\s/]+\s*\/\s*([^\s/;]+)\s+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?:\s*:\s*(\d{1,5}))?\s*$/;
+
+/** Split value[from, to) at `sep` outside quoted strings; returns [start, end) pairs. */
+function splitOutside(value: string, sep: string, from: number, to: number): [number, number][] {
+  const out: [number, number][] = [];
+  let start = from;
+  let quoted = false;
+  for (let i = from; i < to; i++) {
+    const c = value[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === sep) {
+      out.push([start, i]);
+      start = i + 1;
+    }
+  }
+  out.push([start, to]);
+  return out;
+}
+
+function scanTopVia(value: string): Scan | undefined {
+  const [parm] = splitOutside(value, ',', 0, value.length);
+  if (parm === undefined) return undefined;
+  const [first, ...rest] = splitOutside(value, ';', parm[0], parm[1]);
+  if (first === undefined) return undefined;
+  const m = SENT_BY.exec(value.slice(first[0], first[1]));
+  if (m === null) return undefined;
+  const port = m[3] === undefined ? undefined : Number(m[3]);
+  if (port !== undefined && port > 65535) return undefined;
+  const host = m[2]!.startsWith('[') ? m[2]!.slice(1, -1) : m[2]!;
+  if (m[2]!.startsWith('[') && isIP(host) !== 6) return undefined;
+
+  const params: ParamSpan[] = [];
+  for (const [s, e] of rest) {
+    const text = value.slice(s, e);
+    const lead = text.length - text.trimStart().length;
+    const trimmed = text.trim();
+    if (trimmed.length === 0) return undefined;
+    const eq = trimmed.indexOf('=');
+    const name = (eq < 0 ? trimmed : trimmed.slice(0, eq)).trim().toLowerCase();
+    const v = eq < 0 ? undefined : trimmed.slice(eq + 1).trim();
+    params.push({ name, value: v === '' ? undefined : v, start: s + lead, end: s + lead + trimmed.length });
+  }
+  const param = (n: string): ParamSpan | undefined => params.find((p) => p.name === n);
+  const rp = param('rport');
+  let rport: number | true | undefined;
+  if (rp !== undefined) {
+    if (rp.value === undefined) rport = true;
+    else if (/^\d{1,5}$/.test(rp.value) && Number(rp.value) <= 65535) rport = Number(rp.value);
+    else return undefined;
+  }
+  const firstText = value.slice(first[0], first[1]);
+  const lastEnd = params.length > 0 ? params[params.length - 1]!.end : first[0] + firstText.trimEnd().length;
+  const received = param('received')?.value;
+  return {
+    via: {
+      transport: m[1]!.toUpperCase(),
+      host,
+      port,
+      received: received?.startsWith('[') === true ? received.slice(1, -1) : received,
+      rport,
+      maddr: param('maddr')?.value,
+    },
+    params,
+    parmEnd: lastEnd,
+  };
+}
+
+/** The first via-parm of a Via header value, or undefined when it is not well formed. */
+export function readTopVia(value: string): TopVia | undefined {
+  return scanTopVia(value)?.via;
+}
+
+/**
+ * The Via value with received/rport stamped per §18.2.1 and RFC 3581, or undefined when
+ * the top via-parm cannot be read (the request then gets 400).
+ */
+export function stampViaValue(value: string, sourceAddress: string, sourcePort: number): string | undefined {
+  const scan = scanTopVia(value);
+  if (scan === undefined) return undefined;
+  const src = canonicalIp(sourceAddress) ?? sourceAddress;
+  const edits: { start: number; end: number; text: string }[] = [];
+  const rp = scan.params.find((p) => p.name === 'rport');
+  if (rp !== undefined && rp.value === undefined) {
+    edits.push({ start: rp.start, end: rp.end, text: `${value.slice(rp.start, rp.start + 5)}=${sourcePort}` });
+  }
+  const needReceived = rp !== undefined || canonicalIp(scan.via.host) !== src;
+  if (needReceived) {
+    const rc = scan.params.find((p) => p.name === 'received');
+    if (rc === undefined) edits.push({ start: scan.parmEnd, end: scan.parmEnd, text: `;received=${src}` });
+    else edits.push({ start: rc.start, end: rc.end, text: `${value.slice(rc.start, rc.start + 8)}=${src}` });
+  }
+  edits.sort((a, b) => b.start - a.start);
+  let out = value;
+  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return out;
+}
+
+/**
+ * Stamp the top Via of a received request (msg.source must be set). Returns false when the
+ * request has no readable top Via. The header field is replaced in place so cached parses
+ * are not consulted; call this before anything reads msg.via().
+ */
+export function stampRequest(req: SipRequest): boolean {
+  const src = req.source;
+  if (src === undefined) return false;
+  const i = req.headers.findIndex((h) => h.name === 'via');
+  const field = req.headers[i];
+  if (field === undefined) return false;
+  const stamped = stampViaValue(field.value, src.remoteAddress, src.remotePort);
+  if (stamped === undefined) return false;
+  if (stamped !== field.value) req.headers[i] = { name: field.name, value: stamped };
+  return true;
+}
+
+export function defaultPort(t: TransportName): number {
+  return t === 'TLS' ? 5061 : 5060;
+}
+
+/**
+ * Where a response to this received (and stamped) request goes, RFC 3261 §18.2.2:
+ * reliable: the connection it came on while open, else received (or sent-by host) and the
+ * sent-by port; unreliable: maddr if present, else received + rport (RFC 3581 §4) or the
+ * sent-by port. For UDP, connectionId names the socket the request arrived on, so the
+ * response leaves from the address and port the client sent to (RFC 3581 §4).
+ */
+export function responseDestination(req: SipRequest): Destination | undefined {
+  const src = req.source;
+  const value = req.get('via');
+  if (src === undefined || value === undefined) return undefined;
+  const top = readTopVia(value);
+  if (top === undefined) return undefined;
+  const t = src.transport;
+  const dest: Destination = { transport: t, address: top.received ?? top.host, port: top.port ?? defaultPort(t) };
+  if (src.connectionId !== undefined) dest.connectionId = src.connectionId;
+  if (isReliable(t)) return dest;
+  if (top.maddr !== undefined) return { ...dest, address: top.maddr };
+  if (typeof top.rport === 'number') dest.port = top.rport;
+  return dest;
+}

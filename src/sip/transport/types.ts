@@ -1,0 +1,48 @@
+/**
+ * The contract between the transport layer and everything above it (RFC 3261 §18).
+ * Nothing above src/sip/transport/ touches sockets; it hands messages and destinations
+ * to a Transport and receives parsed messages with their MessageSource.
+ */
+import type { SipMessage, MessageSource } from '../message/message.js';
+import type { MessageParseError } from '../message/parse.js';
+
+export type TransportName = 'UDP' | 'TCP' | 'TLS';
+
+export interface Destination {
+  transport: TransportName;
+  address: string;
+  port: number;
+  /** For responses and in-dialog requests: reuse this stream connection if it is still open. */
+  connectionId?: string;
+}
+
+export interface ListenAddress {
+  transport: TransportName;
+  address: string;
+  port: number;
+}
+
+export interface TransportEvents {
+  /** A well-formed message arrived. */
+  message(msg: SipMessage): void;
+  /**
+   * A message arrived that could not be parsed. `error.partial` may hold enough to answer
+   * a request with 400 (the transport has already done so where it could).
+   */
+  parseError(error: MessageParseError, source: MessageSource): void;
+}
+
+export interface Transport {
+  /** Addresses we listen on (ports resolved after listen). */
+  readonly listening: readonly ListenAddress[];
+  /** Serialize and send. Rejects on a transport error (§18.4: reported to the transaction). */
+  send(msg: SipMessage, dest: Destination): Promise<void>;
+  /** Whether this transport is reliable (no retransmissions needed, §17.1.1.2). */
+  isReliable(t: TransportName): boolean;
+  close(): Promise<void>;
+}
+
+/** true for TCP/TLS: RFC 3261 §17 timers that only cover retransmission become zero. */
+export function isReliable(t: TransportName): boolean {
+  return t !== 'UDP';
+}

@@ -1,0 +1,172 @@
+/**
+ * SIP over UDP, RFC 3261 §18 with the symmetric response routing of RFC 3581.
+ *
+ * §18.3: each datagram is one message (parseDatagram); §18.2.1 + RFC 3581 §4: requests are
+ * stamped with received/rport (inbound.ts); §18.2.2: a stateless 400 for an unparseable
+ * request goes where the response would (received + rport, else sent-by port), from the
+ * socket the request arrived on (the UDP "connectionId" is that socket's id).
+ *
+ * §18.1.1 says a request over 1300 bytes (path MTU unknown) MUST go over a congestion-
+ * controlled transport. Choosing the transport belongs to the layer that picks the
+ * Destination (RFC 3263 resolution), not here: this transport sends what it is given up to
+ * the UDP payload ceiling, logging a warning above 1300 bytes, and never switches to TCP.
+ *
+ * Keep-alives that are not SIP (CRLF or NUL datagrams, RFC 5626 §3.5.2 STUN) are dropped
+ * quietly: they are not parse errors.
+ */
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
+import type { RemoteInfo } from 'node:dgram';
+import { MessageParseError, parseDatagram } from '../message/parse.js';
+import { serialize } from '../message/serialize.js';
+import type { MessageSource, SipMessage } from '../message/message.js';
+import type { Destination, ListenAddress, TransportEvents } from './types.js';
+import { MAX_UDP_PAYLOAD, TransportError, UDP_MTU_GUIDE, type ListenSpec, type TransportContext } from './config.js';
+import { acceptMessage, rejectMessage, type Inbound, type Reply } from './inbound.js';
+import { canonicalIp, responseDestination } from './received.js';
+import { hostport } from './stateless.js';
+
+interface BoundSocket {
+  id: string;
+  socket: dgram.Socket;
+  family: 4 | 6;
+  address: string;
+  port: number;
+}
+
+function bindOne(spec: ListenSpec): Promise<BoundSocket> {
+  const family = isIP(spec.address) === 6 ? 6 : 4;
+  const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', onError);
+    socket.bind(spec.port, spec.address, () => {
+      socket.off('error', onError);
+      const a = socket.address();
+      resolve({ id: `UDP:${hostport(a.address, a.port)}`, socket, family, address: a.address, port: a.port });
+    });
+  });
+}
+
+/** Datagrams that carry no SIP: CRLF/NUL keep-alives and STUN (first byte < 0x04, RFC 7983). */
+function isKeepAlive(buf: Buffer): boolean {
+  const first = buf[0];
+  if (first === undefined || first < 4) return true;
+  for (const b of buf) if (b !== 13 && b !== 10 && b !== 0 && b !== 32) return false;
+  return true;
+}
+
+export class UdpTransport {
+  private closed = false;
+
+  private constructor(
+    private readonly sockets: readonly BoundSocket[],
+    private readonly ctx: TransportContext,
+    private readonly inbound: Inbound,
+  ) {
+    for (const b of sockets) {
+      b.socket.on('message', (buf, rinfo) => this.receive(b, buf, rinfo));
+      b.socket.on('error', (err) => ctx.logger.error({ transport: 'UDP', socket: b.id, err }, 'udp socket error'));
+    }
+  }
+
+  /** Bind every address (port 0 = ephemeral); on any failure nothing stays bound. */
+  static async open(specs: readonly ListenSpec[], ctx: TransportContext, events: TransportEvents): Promise<UdpTransport> {
+    const bound: BoundSocket[] = [];
+    try {
+      for (const s of specs) bound.push(await bindOne(s));
+    } catch (e) {
+      for (const b of bound) b.socket.close();
+      throw e;
+    }
+    for (const b of bound) ctx.logger.info({ transport: 'UDP', local: hostport(b.address, b.port) }, 'listening');
+    return new UdpTransport(bound, ctx, { events, logger: ctx.logger });
+  }
+
+  get listening(): ListenAddress[] {
+    return this.sockets.map((b) => ({ transport: 'UDP', address: b.address, port: b.port }));
+  }
+
+  private receive(b: BoundSocket, buf: Buffer, rinfo: RemoteInfo): void {
+    if (this.closed) return;
+    const source: MessageSource = {
+      transport: 'UDP',
+      localAddress: b.address,
+      localPort: b.port,
+      remoteAddress: canonicalIp(rinfo.address) ?? rinfo.address,
+      remotePort: rinfo.port,
+      connectionId: b.id,
+    };
+    const reply: Reply = (res, req) => {
+      const dest = responseDestination(req) ?? {
+        transport: 'UDP',
+        address: source.remoteAddress,
+        port: source.remotePort,
+        connectionId: b.id,
+      };
+      this.send(res, dest).catch((err: unknown) =>
+        this.ctx.logger.warn({ transport: 'UDP', dest, err }, 'stateless response not sent'),
+      );
+    };
+    if (buf.length > this.ctx.limits.maxDatagramBytes) {
+      const err = new MessageParseError(`datagram of ${buf.length} bytes exceeds ${this.ctx.limits.maxDatagramBytes}`, 0, 513);
+      rejectMessage(this.inbound, err, source, reply);
+      return;
+    }
+    if (isKeepAlive(buf)) {
+      this.ctx.logger.debug({ transport: 'UDP', remote: hostport(source.remoteAddress, source.remotePort), bytes: buf.length }, 'keep-alive ignored');
+      return;
+    }
+    let msg: SipMessage;
+    try {
+      msg = parseDatagram(buf, this.ctx.limits.parse);
+    } catch (e) {
+      if (!(e instanceof MessageParseError)) {
+        this.ctx.logger.error({ transport: 'UDP', err: e }, 'parser threw an untyped error');
+        return;
+      }
+      rejectMessage(this.inbound, e, source, reply);
+      return;
+    }
+    acceptMessage(this.inbound, msg, source, reply);
+  }
+
+  /** The socket the response should leave from, else one whose family can reach dest. */
+  private pick(dest: Destination): BoundSocket | undefined {
+    if (dest.connectionId !== undefined) {
+      const same = this.sockets.find((b) => b.id === dest.connectionId);
+      if (same !== undefined) return same;
+    }
+    const fam = isIP(dest.address);
+    if (fam === 0) return this.sockets[0];
+    return (
+      this.sockets.find((b) => b.family === fam) ??
+      // A dual-stack [::] socket reaches IPv4 peers as ::ffff:a.b.c.d.
+      (fam === 4 ? this.sockets.find((b) => b.family === 6 && b.address === '::') : undefined)
+    );
+  }
+
+  async send(msg: SipMessage, dest: Destination): Promise<void> {
+    if (this.closed) throw new TransportError('UDP transport is closed', 'CLOSED');
+    const b = this.pick(dest);
+    if (b === undefined) throw new TransportError(`no UDP socket can reach ${dest.address}`, 'NO_TRANSPORT');
+    const buf = serialize(msg);
+    const log = { transport: 'UDP', socket: b.id, dest: hostport(dest.address, dest.port), callId: msg.get('call-id'), bytes: buf.length };
+    if (buf.length > MAX_UDP_PAYLOAD) throw new TransportError(`message of ${buf.length} bytes does not fit a UDP datagram`, 'TOO_LARGE');
+    if (buf.length > UDP_MTU_GUIDE) this.ctx.logger.warn(log, 'message larger than 1300 bytes sent over UDP (RFC 3261 §18.1.1)');
+    const address = b.family === 6 && isIP(dest.address) === 4 ? `::ffff:${dest.address}` : dest.address;
+    await new Promise<void>((resolve, reject) => {
+      b.socket.send(buf, dest.port, address, (err) => (err ? reject(err) : resolve()));
+    });
+    this.ctx.logger.debug({ ...log, start: msg.isRequest() ? msg.method : msg.status }, 'sip message sent');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.sockets.map((b) => new Promise<void>((resolve) => b.socket.close(() => resolve()))));
+  }
+}
