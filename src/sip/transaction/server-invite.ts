@@ -1,0 +1,222 @@
+/**
+ * INVITE server transaction: RFC 3261 §17.2.1 (figure 7) as updated by RFC 6026 §7.1 and
+ * §8.7 (the "Accepted" state with Timer L; transport errors no longer end it), with the
+ * automatic 100 Trying of §17.2.1 / §8.2.6.1.
+ *
+ * After a 2xx the transaction stays in Accepted for Timer L: INVITE retransmissions are
+ * absorbed there (not mistaken for new requests), 2xx retransmissions from the TU pass
+ * through, and a matching ACK goes up to the TU. Retransmitting the 2xx until the ACK comes
+ * is the TU's job (§13.3.1.4), since that ACK is a transaction of its own.
+ */
+import type { SipRequest, SipResponse } from '../message/message.js';
+import type { Destination } from '../transport/types.js';
+import { createTrying } from './build.js';
+import {
+  sendReporting,
+  TimerSet,
+  type ServerTransactionHandlers,
+  type TransactionContext,
+} from './context.js';
+import type { TransactionTransportError } from './errors.js';
+
+export type ServerInviteState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
+
+type Event =
+  | { kind: 'retransmission' }
+  | { kind: 'ack'; ack: SipRequest }
+  | { kind: '1xx'; res: SipResponse }
+  | { kind: '2xx'; res: SipResponse }
+  | { kind: '3xx-6xx'; res: SipResponse }
+  | { kind: 'timer100' }
+  | { kind: 'timerG' }
+  | { kind: 'timerH' }
+  | { kind: 'timerI' }
+  | { kind: 'timerL' }
+  | { kind: 'transportError'; err: TransactionTransportError };
+
+type Transition = `${ServerInviteState}:${Event['kind']}`;
+type TimerName = '100' | 'G' | 'H' | 'I' | 'L';
+
+export interface ServerInviteOptions {
+  /** §17.2.1: send 100 Trying if the TU has not answered within this many ms (default 200). */
+  tryingDelay: number;
+}
+
+export class ServerInviteTransaction {
+  readonly method = 'INVITE';
+  /** The TU's callbacks; set them from onRequest. */
+  handlers: ServerTransactionHandlers = {};
+  private current: ServerInviteState = 'proceeding';
+  private readonly timers: TimerSet<TimerName>;
+  private readonly receivedAt: number;
+  private intervalG = 0;
+  private last: SipResponse | undefined;
+
+  constructor(
+    private readonly ctx: TransactionContext,
+    readonly request: SipRequest,
+    /** §18.2.2: where every response of this transaction goes. */
+    readonly responseDestination: Destination,
+    /** Matching key of the layer (§17.2.3), kept here so the layer can unregister it. */
+    readonly key: string,
+    private readonly options: ServerInviteOptions,
+  ) {
+    this.timers = new TimerSet(ctx.clock);
+    this.receivedAt = ctx.clock.now();
+  }
+
+  get state(): ServerInviteState {
+    return this.current;
+  }
+
+  /** The most recent response sent: what a request retransmission is answered with. */
+  get lastResponse(): SipResponse | undefined {
+    return this.last;
+  }
+
+  /** To tag of the final response, for RFC 2543 ACK matching (§17.2.3). */
+  get finalToTag(): string | undefined {
+    return this.last !== undefined && this.last.status >= 200 ? this.last.toTag() : undefined;
+  }
+
+  /** Enter Proceeding: arm the 100 Trying the TU may pre-empt by answering first. */
+  start(): void {
+    this.timers.start('100', this.options.tryingDelay, () => this.dispatch({ kind: 'timer100' }));
+  }
+
+  /**
+   * The TU's response. Returns false when the state machine discards it: anything after a
+   * 300–699, and anything but a 2xx after a 2xx (RFC 6026 §8.7, figure 5).
+   */
+  respond(res: SipResponse): boolean {
+    if (!Number.isInteger(res.status) || res.status < 100 || res.status > 699) {
+      throw new RangeError(`response status ${res.status} out of 100-699`);
+    }
+    if (res.status < 200) return this.dispatch({ kind: '1xx', res });
+    if (res.status < 300) return this.dispatch({ kind: '2xx', res });
+    return this.dispatch({ kind: '3xx-6xx', res });
+  }
+
+  /** A retransmission of the INVITE, matched by the layer (§17.2.3). */
+  receiveRetransmission(): void {
+    this.dispatch({ kind: 'retransmission' });
+  }
+
+  /** An ACK matched to this transaction by the layer (§17.2.3). */
+  receiveAck(ack: SipRequest): void {
+    this.dispatch({ kind: 'ack', ack });
+  }
+
+  /** Runs one transition; false when the event was discarded in this state. */
+  private dispatch(ev: Event): boolean {
+    const t: Transition = `${this.current}:${ev.kind}`;
+    switch (t) {
+      case 'proceeding:timer100':
+        if (this.last === undefined) this.send(createTrying(this.request, this.ctx.clock.now() - this.receivedAt));
+        return true;
+      case 'proceeding:retransmission':
+        this.ctx.counters.retransmissionsReceived++;
+        // The client is already retransmitting: answer with the latest provisional now rather
+        // than wait out the 200 ms; that is what the 100 is for (§17.2.1).
+        if (this.last === undefined) {
+          this.timers.cancel('100');
+          this.send(createTrying(this.request, this.ctx.clock.now() - this.receivedAt));
+        } else {
+          this.ctx.counters.retransmissionsSent++;
+          this.send(this.last);
+        }
+        return true;
+      case 'proceeding:1xx':
+        this.timers.cancel('100');
+        if (ev.kind === '1xx') this.send(ev.res);
+        return true;
+      case 'proceeding:2xx':
+        this.current = 'accepted';
+        this.timers.cancel('100');
+        this.timers.start('L', this.ctx.timers.L, () => this.dispatch({ kind: 'timerL' }));
+        if (ev.kind === '2xx') this.send(ev.res);
+        return true;
+      case 'accepted:2xx':
+        // RFC 6026 §8.7: the TU's 2xx retransmissions (§13.3.1.4) go out through here.
+        if (ev.kind === '2xx') this.send(ev.res);
+        return true;
+      case 'proceeding:3xx-6xx': {
+        this.current = 'completed';
+        this.timers.cancel('100');
+        const g = this.ctx.timers.G;
+        if (g !== undefined) {
+          this.intervalG = g;
+          this.timers.start('G', g, () => this.dispatch({ kind: 'timerG' }));
+        }
+        this.timers.start('H', this.ctx.timers.H, () => this.dispatch({ kind: 'timerH' }));
+        if (ev.kind === '3xx-6xx') this.send(ev.res);
+        return true;
+      }
+      case 'completed:retransmission':
+        this.ctx.counters.retransmissionsReceived++;
+        this.resendLast();
+        return true;
+      case 'completed:timerG':
+        this.resendLast();
+        this.intervalG = Math.min(2 * this.intervalG, this.ctx.timers.T2);
+        this.timers.start('G', this.intervalG, () => this.dispatch({ kind: 'timerG' }));
+        return true;
+      case 'completed:timerH':
+        // §17.2.1: the ACK never came; the TU learns the transaction failed.
+        this.ctx.counters.timeouts++;
+        this.terminate(() => this.handlers.onTimeout?.());
+        return true;
+      case 'completed:ack':
+        this.current = 'confirmed';
+        this.timers.cancel('G', 'H');
+        this.timers.start('I', this.ctx.timers.I, () => this.dispatch({ kind: 'timerI' }));
+        return true;
+      case 'confirmed:ack':
+      case 'confirmed:retransmission':
+      case 'accepted:retransmission':
+        // Absorbed: Confirmed soaks up ACK retransmissions, Accepted INVITE retransmissions
+        // (RFC 6026 §7.1: they must not reach the TU as new requests).
+        this.ctx.counters.retransmissionsReceived++;
+        return true;
+      case 'accepted:ack':
+        if (ev.kind === 'ack') this.ctx.ackToTu(ev.ack, this);
+        return true;
+      case 'confirmed:timerI':
+      case 'accepted:timerL':
+        this.terminate();
+        return true;
+      case 'proceeding:transportError':
+      case 'completed:transportError':
+      case 'accepted:transportError':
+        // RFC 6026 §7.1: tell the TU but keep the state; the timers will end the transaction.
+        if (ev.kind === 'transportError') this.handlers.onTransportError?.(ev.err);
+        return true;
+      default:
+        // Discarded: responses after a final (except 2xx in Accepted), an ACK before any
+        // final response, stale timers.
+        return false;
+    }
+  }
+
+  private resendLast(): void {
+    if (this.last === undefined) return;
+    this.ctx.counters.retransmissionsSent++;
+    this.send(this.last);
+  }
+
+  private send(res: SipResponse): void {
+    this.last = res;
+    sendReporting(this.ctx, res, this.responseDestination, (err) => this.dispatch({ kind: 'transportError', err }));
+  }
+
+  private terminate(inform?: () => void): void {
+    this.current = 'terminated';
+    this.timers.cancelAll();
+    this.ctx.terminated(this);
+    try {
+      inform?.();
+    } finally {
+      this.handlers.onTerminated?.();
+    }
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Non-INVITE server transaction: RFC 3261 §17.2.2 (figure 8), transport errors per §17.2.4.
+ *
+ * The RFC gives Trying and Proceeding no timer: a TU that never answers would keep the
+ * transaction forever. Its client gave up at Timer F (64*T1, §17.1.2.2), after which no
+ * response can be of use, so the layer ends the transaction then ("abandoned") and tells
+ * the TU through onTimeout; this keeps memory bounded (design.md convention 8).
+ */
+import type { SipRequest, SipResponse } from '../message/message.js';
+import type { Destination } from '../transport/types.js';
+import {
+  sendReporting,
+  TimerSet,
+  type ServerTransactionHandlers,
+  type TransactionContext,
+} from './context.js';
+import type { TransactionTransportError } from './errors.js';
+
+export type ServerNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+type Event =
+  | { kind: 'retransmission' }
+  | { kind: '1xx'; res: SipResponse }
+  | { kind: 'final'; res: SipResponse }
+  | { kind: 'timerJ' }
+  | { kind: 'abandoned' }
+  | { kind: 'transportError'; err: TransactionTransportError };
+
+type Transition = `${ServerNonInviteState}:${Event['kind']}`;
+type TimerName = 'J' | 'abandoned';
+
+export class ServerNonInviteTransaction {
+  /** The TU's callbacks; set them from onRequest. */
+  handlers: ServerTransactionHandlers = {};
+  private current: ServerNonInviteState = 'trying';
+  private readonly timers: TimerSet<TimerName>;
+  private last: SipResponse | undefined;
+
+  constructor(
+    private readonly ctx: TransactionContext,
+    readonly request: SipRequest,
+    /** §18.2.2: where every response of this transaction goes. */
+    readonly responseDestination: Destination,
+    /** Matching key of the layer (§17.2.3), kept here so the layer can unregister it. */
+    readonly key: string,
+  ) {
+    this.timers = new TimerSet(ctx.clock);
+  }
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  get state(): ServerNonInviteState {
+    return this.current;
+  }
+
+  get lastResponse(): SipResponse | undefined {
+    return this.last;
+  }
+
+  /** Enter Trying. The request itself is passed to the TU by the layer. */
+  start(): void {
+    this.timers.start('abandoned', this.ctx.timers.F, () => this.dispatch({ kind: 'abandoned' }));
+  }
+
+  /** The TU's response; false when discarded (§17.2.2: any response after the final one). */
+  respond(res: SipResponse): boolean {
+    if (!Number.isInteger(res.status) || res.status < 100 || res.status > 699) {
+      throw new RangeError(`response status ${res.status} out of 100-699`);
+    }
+    return this.dispatch(res.status < 200 ? { kind: '1xx', res } : { kind: 'final', res });
+  }
+
+  /** A retransmission of the request, matched by the layer (§17.2.3). */
+  receiveRetransmission(): void {
+    this.dispatch({ kind: 'retransmission' });
+  }
+
+  /** Runs one transition; false when the event was discarded in this state. */
+  private dispatch(ev: Event): boolean {
+    const t: Transition = `${this.current}:${ev.kind}`;
+    switch (t) {
+      case 'trying:retransmission':
+        // §17.2.2: nothing to answer with yet.
+        this.ctx.counters.retransmissionsReceived++;
+        return true;
+      case 'proceeding:retransmission':
+      case 'completed:retransmission':
+        this.ctx.counters.retransmissionsReceived++;
+        if (this.last !== undefined) {
+          this.ctx.counters.retransmissionsSent++;
+          this.send(this.last);
+        }
+        return true;
+      case 'trying:1xx':
+      case 'proceeding:1xx':
+        this.current = 'proceeding';
+        if (ev.kind === '1xx') this.send(ev.res);
+        return true;
+      case 'trying:final':
+      case 'proceeding:final':
+        this.current = 'completed';
+        this.timers.cancel('abandoned');
+        this.timers.start('J', this.ctx.timers.J, () => this.dispatch({ kind: 'timerJ' }));
+        if (ev.kind === 'final') this.send(ev.res);
+        return true;
+      case 'completed:timerJ':
+        this.terminate();
+        return true;
+      case 'trying:abandoned':
+      case 'proceeding:abandoned':
+        this.ctx.counters.timeouts++;
+        this.terminate(() => this.handlers.onTimeout?.());
+        return true;
+      case 'proceeding:transportError':
+      case 'completed:transportError': {
+        if (ev.kind !== 'transportError') return true;
+        const err = ev.err;
+        this.terminate(() => this.handlers.onTransportError?.(err));
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private send(res: SipResponse): void {
+    this.last = res;
+    sendReporting(this.ctx, res, this.responseDestination, (err) => this.dispatch({ kind: 'transportError', err }));
+  }
+
+  private terminate(inform?: () => void): void {
+    this.current = 'terminated';
+    this.timers.cancelAll();
+    this.ctx.terminated(this);
+    try {
+      inform?.();
+    } finally {
+      this.handlers.onTerminated?.();
+    }
+  }
+}
