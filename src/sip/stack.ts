@@ -1,0 +1,57 @@
+/**
+ * Start a SIP stack from configuration: transports bound, transaction layer and user agent
+ * wired, so that the application only deals with the UserAgent facade.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { createTransports, type SipTransports } from './transport/index.js';
+import { UserAgent, type UserAgentOptions } from './ua/user-agent.js';
+
+export interface SipStack {
+  ua: UserAgent;
+  transports: SipTransports;
+  close(): Promise<void>;
+}
+
+export async function startSipStack(
+  config: Config['sip'],
+  logger: Logger,
+  app: Omit<UserAgentOptions, 'transport' | 'serverHeader' | 'userAgentHeader' | 'timers' | 'logger' | 'maxServerTransactions'>,
+): Promise<SipStack> {
+  const late: { ua?: UserAgent } = {};
+  const transports = await createTransports(
+    {
+      udp: config.udp,
+      tcp: config.tcp,
+      logger,
+      limits: {
+        maxConnections: config.limits.maxConnections,
+        idleTimeoutMs: config.limits.idleTimeoutMs,
+        parse: { maxHeaderBytes: config.limits.maxHeaderBytes, maxHeaders: config.limits.maxHeaders, maxBodyBytes: config.limits.maxBodyBytes },
+      },
+    },
+    {
+      message: (m) => late.ua?.receive(m),
+      parseError: (err, src) => logger.debug({ remote: `${src.remoteAddress}:${src.remotePort}`, transport: src.transport, err: err.message }, 'unparseable SIP message'),
+    },
+  );
+  const ua = new UserAgent({
+    ...app,
+    transport: transports,
+    serverHeader: config.releaseToken,
+    userAgentHeader: config.releaseToken,
+    timers: config.timers,
+    logger,
+    maxServerTransactions: config.maxServerTransactions,
+    ...(config.advertisedHost !== undefined ? { advertisedHost: config.advertisedHost } : {}),
+  });
+  late.ua = ua;
+  return {
+    ua,
+    transports,
+    async close() {
+      await ua.close();
+      await transports.close();
+    },
+  };
+}

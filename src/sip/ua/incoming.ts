@@ -1,0 +1,89 @@
+/**
+ * A request received by the UA, with the means to answer it (RFC 3261 §8.2.6).
+ *
+ * Every response gets the request's Via/From/To/Call-ID/CSeq (§8.2.6.2), one To tag per
+ * request for all its non-100 responses (§8.2.6.2, §12.1.1), the Server header (§20.35)
+ * and, on 405/501/2xx-to-OPTIONS, Allow (§20.5). Accepting an INVITE creates the dialog
+ * (§12.1.1) and hands the 2xx to the UA for end-to-end retransmission (§13.3.1.4).
+ */
+import { createResponse } from '../transaction/build.js';
+import type { ServerTransaction } from '../transaction/layer.js';
+import type { SipRequest, SipResponse } from '../message/message.js';
+import { Dialog, newTag } from '../dialog/dialog.js';
+
+export interface ResponseOptions {
+  reason?: string;
+  headers?: readonly (readonly [string, string])[];
+  body?: Buffer | string;
+  contentType?: string;
+}
+
+/** What IncomingRequest needs from its UA. */
+export interface IncomingHost {
+  readonly serverHeader: string;
+  readonly allowHeader: string;
+  localContact(req: SipRequest): string;
+  sendOnTransaction(tx: ServerTransaction, res: SipResponse): void;
+  startInviteDialog(dialog: Dialog, req: SipRequest, res: SipResponse): void;
+}
+
+export class IncomingRequest {
+  private tag: string | undefined;
+  private finalSent = false;
+
+  constructor(
+    private readonly host: IncomingHost,
+    readonly request: SipRequest,
+    readonly transaction: ServerTransaction,
+  ) {}
+
+  /** The To tag our responses carry (generated once, §8.2.6.2). */
+  get toTag(): string {
+    this.tag ??= this.request.toTag() ?? newTag();
+    return this.tag;
+  }
+
+  get answered(): boolean {
+    return this.finalSent;
+  }
+
+  /** Build a response to this request without sending it. */
+  build(status: number, opts: ResponseOptions = {}): SipResponse {
+    const res = createResponse(this.request, status, opts.reason, status === 100 ? undefined : this.toTag);
+    res.append('server', this.host.serverHeader);
+    if (status === 405 || status === 501 || (this.request.method === 'OPTIONS' && status < 300)) {
+      res.append('allow', this.host.allowHeader);
+    }
+    for (const [name, value] of opts.headers ?? []) res.append(name, value);
+    if (opts.body !== undefined) {
+      res.body = typeof opts.body === 'string' ? Buffer.from(opts.body, 'utf8') : opts.body;
+      if (opts.contentType !== undefined) res.set('content-type', opts.contentType);
+    }
+    return res;
+  }
+
+  /** Send a response; a second final response is refused (§17.2). */
+  respond(status: number, opts: ResponseOptions = {}): SipResponse {
+    if (this.finalSent) throw new Error(`${this.request.method} already has a final response`);
+    const res = this.build(status, opts);
+    if (status >= 200) this.finalSent = true;
+    this.host.sendOnTransaction(this.transaction, res);
+    return res;
+  }
+
+  /**
+   * Answer an INVITE with a 2xx and create the dialog (§12.1.1, §13.3.1.4): the UA
+   * retransmits the 2xx until the ACK arrives, and sends BYE if it never does.
+   */
+  accept(opts: ResponseOptions & { status?: number } = {}): Dialog {
+    if (this.request.method !== 'INVITE') throw new Error('accept() is for INVITE; use respond()');
+    if (this.finalSent) throw new Error('INVITE already has a final response');
+    const res = this.build(opts.status ?? 200, opts);
+    if (!res.has('contact')) res.append('contact', this.host.localContact(this.request));
+    this.finalSent = true;
+    const dialog = Dialog.asUas(this.request, res);
+    this.host.startInviteDialog(dialog, this.request, res);
+    this.host.sendOnTransaction(this.transaction, res);
+    return dialog;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Where to send a request: the next hop for a SIP URI.
+ *
+ * RFC 3263 §4.1-4.2 in its simplest form: the transport comes from the URI's `transport`
+ * parameter (sips -> TLS, else UDP), the port from the URI (5060, 5061 for TLS), and a host
+ * name is looked up as an A/AAAA record. NAPTR/SRV look-ups are not done: deployments
+ * point the History Function at an outbound proxy or give numeric next hops (docs/architecture.md).
+ * RFC 3261 §8.1.2: with an outbound proxy configured, every request goes there.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { isSipUri, parseUri } from '../message/headers/uri.js';
+import { getParam } from '../message/headers/scan.js';
+import type { Destination, TransportName } from '../transport/types.js';
+
+export class UnresolvableTargetError extends Error {
+  override readonly name = 'UnresolvableTargetError';
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** The transport and port a SIP URI names, without any DNS look-up. */
+export function uriTransport(uriText: string): { transport: TransportName; host: string; port: number } {
+  const uri = parseUri(uriText);
+  if (!isSipUri(uri)) throw new UnresolvableTargetError(`cannot route to a ${uri.scheme}: URI`);
+  const tp = getParam(uri.params, 'transport')?.toLowerCase();
+  const transport: TransportName = uri.scheme === 'sips' || tp === 'tls' ? 'TLS' : tp === 'tcp' ? 'TCP' : 'UDP';
+  const maddr = getParam(uri.params, 'maddr');
+  const host = stripBrackets(maddr ?? uri.host);
+  return { transport, host, port: uri.port ?? (transport === 'TLS' ? 5061 : 5060) };
+}
+
+export async function resolveUri(uriText: string, outboundProxy?: Destination): Promise<Destination> {
+  if (outboundProxy !== undefined) return outboundProxy;
+  const { transport, host, port } = uriTransport(uriText);
+  if (isIP(host) !== 0) return { transport, address: host, port };
+  try {
+    const { address } = await lookup(host);
+    return { transport, address, port };
+  } catch (e) {
+    throw new UnresolvableTargetError(`cannot resolve ${host}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
