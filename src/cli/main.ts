@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * The `im-history` command. `serve` runs the server on embedded defaults (or a config file).
+ */
+import { Command, Option } from 'commander';
+import { pino } from 'pino';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { startSipStack } from '../sip/stack.js';
+import { VERSION } from '../version.js';
+
+/** The methods the server answers today; the History Function adds REFER/NOTIFY (issue 3). */
+const PROFILE = { methods: ['OPTIONS', 'BYE'], optionTags: ['timer', 'norefersub'] };
+
+function parseListen(value: string): { address: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
+  if (m === null || Number(m[2]) > 65535) throw new ConfigError(`expected HOST:PORT, got "${value}"`);
+  return { address: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; logLevel?: string }): Promise<void> {
+  const config: Config = loadConfig(opts.config);
+  if (opts.udp !== undefined) config.sip.udp = opts.udp.map(parseListen);
+  if (opts.tcp !== undefined) config.sip.tcp = opts.tcp.map(parseListen);
+  const logger = pino({ level: opts.logLevel ?? config.logLevel });
+  const stack = await startSipStack(config.sip, logger, { profile: PROFILE });
+  for (const l of stack.transports.listening) logger.info({ transport: l.transport, address: l.address, port: l.port }, 'SIP listening');
+  logger.info({ version: VERSION, server: config.sip.releaseToken }, 'im-history started');
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await stack.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+const program = new Command();
+program
+  .name('im-history')
+  .description('OMA SIMPLE IM History Function: records IM sessions into named histories')
+  .version(VERSION);
+
+program
+  .command('serve')
+  .description('run the SIP server (embedded defaults: SIP on 127.0.0.1:5060 UDP and TCP)')
+  .option('-c, --config <file>', 'JSON configuration file')
+  .option('--udp <host:port...>', 'SIP UDP listen address(es), overriding the config')
+  .option('--tcp <host:port...>', 'SIP TCP listen address(es), overriding the config')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .action(serve);
+
+program
+  .command('check-config')
+  .description('validate a configuration file and print the effective configuration')
+  .argument('<file>', 'JSON configuration file')
+  .action((file: string) => {
+    console.log(JSON.stringify(loadConfig(file), null, 2));
+  });
+
+program.parseAsync().catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    console.error(`im-history: ${e.message}`);
+    process.exit(2);
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
+    console.error(`im-history: cannot listen: ${err.message}`);
+    process.exit(1);
+  }
+  console.error(e);
+  process.exit(1);
+});
