@@ -8,6 +8,7 @@ import type { SipMessage } from '../message/message.js';
 import type { Via } from '../message/headers/via.js';
 import { getParam } from '../message/headers/scan.js';
 import type { TransportName } from '../transport/types.js';
+import { defaultPort } from '../transport/received.js';
 
 /** §8.1.1.7: branches starting with this were made by an RFC 3261 client transaction. */
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -70,11 +71,6 @@ export function formatVia(sentBy: ViaSentBy, transport: string, branch: string):
   const port = sentBy.port === undefined ? '' : `:${sentBy.port}`;
   const rport = sentBy.rport === false ? '' : ';rport';
   return `SIP/2.0/${transport} ${host}${port};branch=${branch}${rport}`;
-}
-
-/** Default port for a Via transport when sent-by has none (§18.2.2, §19.1.2). */
-export function defaultPort(transport: string): number {
-  return transport === 'TLS' ? 5061 : 5060;
 }
 
 /** sent-by as a comparable string: host case-insensitive, absent port as the default. */

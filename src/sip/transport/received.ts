@@ -188,7 +188,8 @@ export function stampRequest(req: SipRequest): boolean {
   return true;
 }
 
-export function defaultPort(t: TransportName): number {
+/** Default port for a transport token when a sent-by or URI has none (§18.2.2, §19.1.2). */
+export function defaultPort(t: string): number {
   return t === 'TLS' ? 5061 : 5060;
 }
 
@@ -200,16 +201,24 @@ export function defaultPort(t: TransportName): number {
  * response leaves from the address and port the client sent to (RFC 3581 §4).
  */
 export function responseDestination(req: SipRequest): Destination | undefined {
-  const src = req.source;
   const value = req.get('via');
-  if (src === undefined || value === undefined) return undefined;
+  if (value === undefined) return undefined;
   const top = readTopVia(value);
   if (top === undefined) return undefined;
-  const t = src.transport;
-  const dest: Destination = { transport: t, address: top.received ?? top.host, port: top.port ?? defaultPort(t) };
-  if (src.connectionId !== undefined) dest.connectionId = src.connectionId;
+  const src = req.source;
+  const t = src?.transport ?? transportName(top.transport);
+  if (t === undefined) return undefined;
+  const sentByPort = top.port ?? defaultPort(t);
+  // Unstamped requests (built in tests, or before §18.2.1 ran) fall back to the packet source.
+  const dest: Destination = { transport: t, address: top.received ?? src?.remoteAddress ?? top.host, port: sentByPort };
+  if (src?.connectionId !== undefined) dest.connectionId = src.connectionId;
   if (isReliable(t)) return dest;
-  if (top.maddr !== undefined) return { ...dest, address: top.maddr };
+  if (top.maddr !== undefined) return { transport: t, address: top.maddr, port: sentByPort };
   if (typeof top.rport === 'number') dest.port = top.rport;
+  else if (top.rport === true && src !== undefined) dest.port = src.remotePort;
   return dest;
+}
+
+function transportName(t: string): TransportName | undefined {
+  return t === 'UDP' || t === 'TCP' || t === 'TLS' ? t : undefined;
 }

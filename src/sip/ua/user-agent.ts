@@ -103,9 +103,33 @@ export class UserAgent implements IncomingHost {
     });
   }
 
+  /** Responses dropped because their top Via was not ours (§18.1.2). */
+  misroutedResponses = 0;
+
   /** Hand a message from the transport to the UA. */
   receive(msg: SipMessage): void {
+    if (!msg.isRequest() && !this.isOurVia(msg)) {
+      // §18.1.2: a response whose top Via sent-by is not what we inserted is discarded.
+      this.misroutedResponses++;
+      this.log.debug({ via: msg.get('via') }, 'response with a foreign top Via discarded (RFC 3261 18.1.2)');
+      return;
+    }
     this.layer.receive(msg);
+  }
+
+  private isOurVia(res: SipResponse): boolean {
+    let top;
+    try {
+      top = res.topVia();
+    } catch {
+      return true; // unreadable: let the transaction layer count it as malformed
+    }
+    if (top === undefined) return true;
+    const host = top.host.startsWith('[') ? top.host.slice(1, -1) : top.host;
+    return this.opts.transport.listening.some((l) => {
+      const ours = this.opts.advertisedHost ?? l.address;
+      return ours.toLowerCase() === host.toLowerCase() && (top.port ?? 5060) === l.port;
+    });
   }
 
   // ---------------------------------------------------------------- UAC side
@@ -161,12 +185,33 @@ export class UserAgent implements IncomingHost {
           resolve(r);
         }
       };
+      const early = new Map<string, Dialog>();
+      const dropEarly = (keep?: string) => {
+        for (const [tag, d] of early) if (tag !== keep) this.dialogs.delete(d.key);
+        early.clear();
+      };
       this.layer.sendRequest(req, dest, {
-        onProvisional: (res) => options.onProvisional?.(res),
+        onProvisional: (res) => {
+          // §12.1.2: a 1xx with a To tag creates an early dialog (one per remote tag).
+          const tag = res.toTag();
+          if (existing === undefined && res.status > 100 && tag !== undefined && !early.has(tag)) {
+            const d = Dialog.asUac(req, res);
+            early.set(tag, d);
+            this.dialogs.set(d.key, d);
+          }
+          options.onProvisional?.(res);
+        },
         onFinal: (res) => {
-          if (res.status >= 300) return finish({ response: res });
+          if (res.status >= 300) {
+            dropEarly();
+            return finish({ response: res });
+          }
           if (dialog === undefined) {
-            dialog = Dialog.asUac(req, res);
+            const tag = res.toTag();
+            dialog = tag === undefined ? undefined : early.get(tag);
+            if (dialog !== undefined) dialog.updateFromResponse(res);
+            else dialog = Dialog.asUac(req, res);
+            dropEarly(tag);
             this.dialogs.set(dialog.key, dialog);
           } else if (existing === undefined && res.toTag() !== dialog.id.remoteTag) {
             // A second fork answered (§13.2.2.4): ACK it, then end that dialog with BYE.
@@ -183,8 +228,14 @@ export class UserAgent implements IncomingHost {
           } else this.sendAck(ack, ackDest); // retransmitted 2xx: same ACK again
           finish({ response: res, dialog });
         },
-        onTimeout: () => finish({ response: synthetic(req, 408, 'Request Timeout') }),
-        onTransportError: () => finish({ response: synthetic(req, 503, 'Service Unavailable') }),
+        onTimeout: () => {
+          dropEarly();
+          finish({ response: synthetic(req, 408, 'Request Timeout') });
+        },
+        onTransportError: () => {
+          dropEarly();
+          finish({ response: synthetic(req, 503, 'Service Unavailable') });
+        },
       });
     });
   }

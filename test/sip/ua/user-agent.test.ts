@@ -191,3 +191,41 @@ async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+test('RFC 3261 §12.1.2 a 180 with a To tag creates an early dialog that the 2xx confirms; §18.1.2 foreign Vias are dropped', async () => {
+  const clock = new FakeClock();
+  const t = new RecordingTransport();
+  const ua = new UserAgent({ transport: t, clock, profile: PROFILE, serverHeader: 's', userAgentHeader: 'u' });
+  const inv = ua.createRequest('INVITE', 'sip:b@127.0.0.1:5999', '<sip:a@x>', '<sip:b@x>');
+  const result = ua.invite(inv);
+  await new Promise((r) => setImmediate(r));
+  const sent = t.sent[0]!.msg as SipRequest;
+  assert.equal(sent.get('user-agent'), 'u');
+  assert.match(sent.get('contact') ?? '', /^<sip:127\.0\.0\.1:5070>$/);
+  const answer = (status: number, via: string) => {
+    const r = parseMessage(
+      `SIP/2.0 ${status} X\r\nVia: ${via}\r\nFrom: ${sent.get('from')}\r\nTo: <sip:b@x>;tag=bt\r\nCall-ID: ${sent.callId()}\r\n` +
+        `CSeq: ${sent.get('cseq')}\r\nContact: <sip:b@127.0.0.1:5999>\r\nContent-Length: 0\r\n\r\n`,
+    );
+    r.source = { transport: 'UDP', localAddress: '127.0.0.1', localPort: 5070, remoteAddress: '127.0.0.1', remotePort: 5999 };
+    return r;
+  };
+  const ourVia = sent.get('via')!;
+  // A response whose top Via is someone else's never reaches the transaction.
+  ua.receive(answer(180, ourVia.replace('127.0.0.1:5070', '192.0.2.66:5070')));
+  assert.equal(ua.misroutedResponses, 1);
+  assert.equal(ua.dialogs.size, 0);
+  ua.receive(answer(180, ourVia));
+  assert.equal(ua.dialogs.size, 1);
+  assert.equal([...ua.dialogs.values()][0]!.state, 'early');
+  ua.receive(answer(200, ourVia));
+  const r = await result;
+  assert.equal(r.response.status, 200);
+  assert.equal(ua.dialogs.size, 1);
+  assert.equal(r.dialog?.state, 'confirmed');
+  await new Promise((res) => setImmediate(res));
+  const ack = t.sent.find((s) => s.msg.isRequest() && s.msg.method === 'ACK');
+  assert.ok(ack, 'ACK sent for the 2xx');
+  assert.equal((ack.msg as SipRequest).uri, 'sip:b@127.0.0.1:5999');
+  assert.equal((ack.msg as SipRequest).cseq().seq, sent.cseq().seq);
+});
