@@ -49,6 +49,8 @@ export interface UserAgentOptions {
   onCancelled?(invite: IncomingRequest): void;
 }
 
+export type DialogRequestHandler = (dialog: Dialog, req: IncomingRequest) => void;
+
 export interface RequestOptions {
   headers?: readonly (readonly [string, string])[];
   body?: Buffer | string;
@@ -84,6 +86,8 @@ export class UserAgent implements IncomingHost {
   private readonly log: TransportLogger;
   private readonly pendingAck = new Map<string, UasInviteState>();
   private readonly incomingInvites = new WeakMap<ServerTransaction, IncomingRequest>();
+  private readonly dialogHandlers = new Map<string, DialogRequestHandler>();
+  private readonly orphanHandlers = new Set<(incoming: IncomingRequest) => boolean>();
 
   constructor(private readonly opts: UserAgentOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -328,19 +332,51 @@ export class UserAgent implements IncomingHost {
     this.opts.onRequest(incoming);
   }
 
+  /**
+   * Route requests inside one dialog to `handler` instead of options.onDialogRequest
+   * (e.g. a subscription's NOTIFYs, a session's re-INVITEs). Removed with the dialog.
+   */
+  setDialogHandler(dialog: Dialog, handler: DialogRequestHandler): void {
+    this.dialogHandlers.set(dialog.key, handler);
+  }
+
+  /**
+   * Register a handler for requests carrying a To tag but matching no dialog yet; it returns
+   * true when it took the request. RFC 6665 §4.1.2.4: a NOTIFY may create the subscription's
+   * dialog before the 2xx to the SUBSCRIBE arrives. Returns a function that unregisters it.
+   */
+  addOrphanHandler(handler: (incoming: IncomingRequest) => boolean): () => void {
+    this.orphanHandlers.add(handler);
+    return () => this.orphanHandlers.delete(handler);
+  }
+
+  /** Add a dialog created outside the INVITE flow (SUBSCRIBE, REFER, a NOTIFY). */
+  addDialog(dialog: Dialog): void {
+    this.dialogs.set(dialog.key, dialog);
+  }
+
+  /** End a dialog locally (no request is sent); reported through onDialogTerminated. */
+  terminateDialog(dialog: Dialog, reason: string): void {
+    this.endDialog(dialog, reason);
+  }
+
   private onInDialog(incoming: IncomingRequest): void {
     const req = incoming.request;
     const key = this.keyOfIncoming(req);
     const dialog = key === undefined ? undefined : this.dialogs.get(key);
-    if (dialog === undefined) return void incoming.respond(481, { reason: 'Call/Transaction Does Not Exist' });
+    if (dialog === undefined) {
+      for (const h of this.orphanHandlers) if (h(incoming)) return;
+      return void incoming.respond(481, { reason: 'Call/Transaction Does Not Exist' });
+    }
     if (!dialog.receiveRequest(req)) return void incoming.respond(500, { reason: 'CSeq out of order' });
     if (req.method === 'BYE') {
       incoming.respond(200);
       this.endDialog(dialog, 'BYE received');
       return;
     }
-    if (this.opts.onDialogRequest === undefined) return void incoming.respond(req.method === 'INVITE' ? 488 : 200);
-    this.opts.onDialogRequest(dialog, incoming);
+    const handler = this.dialogHandlers.get(dialog.key) ?? this.opts.onDialogRequest;
+    if (handler === undefined) return void incoming.respond(req.method === 'INVITE' ? 488 : 200);
+    handler(dialog, incoming);
   }
 
   private onCancel(cancel: IncomingRequest): void {
@@ -377,6 +413,7 @@ export class UserAgent implements IncomingHost {
     dialog.state = 'terminated';
     this.stopRetransmitting(dialog.key);
     this.dialogs.delete(dialog.key);
+    this.dialogHandlers.delete(dialog.key);
     this.opts.onDialogTerminated?.(dialog, reason);
   }
 
