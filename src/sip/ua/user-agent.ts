@@ -250,8 +250,8 @@ export class UserAgent implements IncomingHost {
     if (method === 'BYE') this.endDialog(dialog, 'BYE sent');
     const dest = options.destination ?? (await this.nextHop(dialog));
     const opts = { ...options, destination: dest };
-    if (method === 'INVITE') return (await this.invite(req, opts, dialog)).response;
-    const res = await this.request(req, opts);
+    const res = method === 'INVITE' ? (await this.invite(req, opts, dialog)).response : await this.request(req, opts);
+    // §12.2.1.2: 481 or 408 to any request inside a dialog ends it.
     if (res.status === 481 || res.status === 408) this.endDialog(dialog, `${res.status} to ${method}`);
     return res;
   }
@@ -272,6 +272,8 @@ export class UserAgent implements IncomingHost {
 
   /** §13.3.1.4: retransmit the 2xx until the ACK; BYE if it never comes. */
   startInviteDialog(dialog: Dialog, req: SipRequest, res: SipResponse): void {
+    // A re-INVITE's 2xx replaces any earlier one still waiting for its ACK.
+    this.stopRetransmitting(dialog.key);
     this.dialogs.set(dialog.key, dialog);
     const state: UasInviteState = {
       res,
