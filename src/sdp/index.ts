@@ -1,0 +1,4 @@
+/** SDP for MSRP sessions: the session-description codec, the MSRP media description, MSRP URIs. */
+export * from './sdp.js';
+export * from './msrp-uri.js';
+export * from './msrp-offer.js';
