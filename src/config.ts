@@ -5,7 +5,79 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isIP } from 'node:net';
 import { DEFAULT_RELEASE_TOKEN } from './version.js';
+import { isSipUri, parseUri } from './sip/message/headers/uri.js';
+
+const sipUri = z.string().refine(
+  (s) => {
+    try {
+      return isSipUri(parseUri(s));
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a SIP or SIPS URI' },
+);
+
+const peer = z.string().refine(
+  (s) => {
+    const [addr, bits, ...rest] = s.split('/');
+    if (rest.length > 0 || addr === undefined) return false;
+    const family = isIP(addr);
+    if (family === 0) return false;
+    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  },
+  { message: 'must be an IP address or CIDR block' },
+);
+
+const HistorySchema = z
+  .object({
+    /** Our own SIP URI: the user part goes in our Contact. */
+    identity: sipUri.default('sip:history@127.0.0.1'),
+    /** Refer-To must name one of these (issue 6: no INVITE to anything else). */
+    conferenceFactories: z.array(sipUri).default([]),
+    /** Used when Refer-To is a cid: reference to a URI list (RFC 5368). */
+    defaultConferenceFactory: sipUri.optional(),
+    /** RFC 3325 trust domain: peers whose P-Asserted-Identity is believed (seed 1.1.1-1). */
+    trustedPeers: z.array(peer).default(['127.0.0.1', '::1']),
+    /** Seed 1.1.2-1 initiation policy: initiators of these domains are authorised. */
+    trustedDomains: z.array(z.string().min(1)).default([]),
+    /** AOR patterns with * (e.g. sip:*@example.net) authorised / refused. */
+    allow: z.array(z.string().min(1)).default([]),
+    deny: z.array(z.string().min(1)).default([]),
+    /** Seed 1.1.2-1 adding policy: IM users per session. */
+    maxImUsers: z.number().int().positive().default(100),
+    /** Seed 1.1.1-1b: sessions at once before REFERs get 503. */
+    maxSessions: z.number().int().positive().default(1000),
+    retryAfterSeconds: z.number().int().positive().default(30),
+    /** Lifetime of the REFER implicit subscription (RFC 3515 §2.4.4), seconds. */
+    referExpires: z.number().int().positive().default(60),
+    /** Conference event package subscription (RFC 4575) Expires, seconds. */
+    conferenceExpires: z.number().int().positive().default(3600),
+    sessionTimer: z
+      .object({
+        sessionExpires: z.number().int().min(90).default(1800),
+        minSE: z.number().int().min(90).default(90),
+        method: z.enum(['auto', 'UPDATE', 'INVITE']).default('auto'),
+      })
+      .strict()
+      .default({})
+      .refine((t) => t.sessionExpires >= t.minSE, { message: 'sessionExpires must be >= minSE' }),
+    msrp: z
+      .object({
+        address: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(1).max(65535).default(2855),
+        acceptTypes: z.array(z.string().min(3)).default(['message/cpim', 'text/plain', 'message/imdn+xml']),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .refine((h) => h.defaultConferenceFactory === undefined || h.conferenceFactories.includes(h.defaultConferenceFactory), {
+    message: 'defaultConferenceFactory must be one of conferenceFactories',
+    path: ['defaultConferenceFactory'],
+  });
 
 const listen = z.object({
   address: z.string().min(1),
@@ -43,9 +115,11 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    history: HistorySchema.default({}),
   })
   .strict();
 
+export type HistoryConfig = z.infer<typeof HistorySchema>;
 export type Config = z.infer<typeof ConfigSchema>;
 
 export class ConfigError extends Error {

@@ -7,9 +7,10 @@ import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { startSipStack } from '../sip/stack.js';
 import { VERSION } from '../version.js';
-
-/** The methods the server answers today; the History Function adds REFER/NOTIFY (issue 3). */
-const PROFILE = { methods: ['OPTIONS', 'BYE'], optionTags: ['timer', 'norefersub'] };
+import { HistoryFunction, HISTORY_PROFILE } from '../history/function.js';
+import { SignallingOnlyUserPlane } from '../history/user-plane.js';
+import { MemoryStore } from '../store/memory.js';
+import { systemClock } from '../sip/clock.js';
 
 function parseListen(value: string): { address: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
@@ -22,11 +23,32 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; lo
   if (opts.udp !== undefined) config.sip.udp = opts.udp.map(parseListen);
   if (opts.tcp !== undefined) config.sip.tcp = opts.tcp.map(parseListen);
   const logger = pino({ level: opts.logLevel ?? config.logLevel });
-  const stack = await startSipStack(config.sip, logger, { profile: PROFILE });
+  const late: { fn?: HistoryFunction } = {};
+  const stack = await startSipStack(config.sip, logger, {
+    profile: HISTORY_PROFILE,
+    contactUser: 'history',
+    onRequest: (inc) => late.fn?.handleRequest(inc),
+    onDialogTerminated: (d, why) => late.fn?.dialogTerminated(d, why),
+  });
+  const store = new MemoryStore();
+  const fn = new HistoryFunction({
+    ua: stack.ua,
+    store,
+    userPlane: new SignallingOnlyUserPlane(config.history.msrp),
+    config: config.history,
+    clock: systemClock,
+    logger,
+  });
+  late.fn = fn;
+  if (config.history.conferenceFactories.length === 0) {
+    logger.warn('no conference factories configured (history.conferenceFactories): every REFER will be refused with 403');
+  }
   for (const l of stack.transports.listening) logger.info({ transport: l.transport, address: l.address, port: l.port }, 'SIP listening');
   logger.info({ version: VERSION, server: config.sip.releaseToken }, 'im-history started');
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    await fn.close();
+    await store.close();
     await stack.close();
     process.exit(0);
   };

@@ -1,0 +1,306 @@
+/**
+ * One recorded IM session, from the accepted REFER to the end of the session.
+ *
+ * Seed 1.1.2-3..6: 2xx (202) to the REFER, INVITE the Conference-factory-URI, NOTIFY the
+ * IM Client of the INVITE's progress (RFC 3515 §2.4.4 sipfrag) unless Refer-Sub: false.
+ * Seed 1.2.1: store Allow and Contact of every response (provisional and final); on the
+ * 200 start the session timer with the Session-Expires received (RFC 4028 §7.2).
+ * Seed 1.3 on 200: store Allow, the IM Session Identity (Contact) and all SIP headers;
+ * SUBSCRIBE to the conference event package (RFC 4575, RFC 6665) at the IM Session
+ * Identity; hand the SDP answer to the user plane.
+ * RFC 4028 §7.3: a 422 is followed by a retry with the Min-SE it asks for.
+ */
+import type { Logger } from 'pino';
+import type { SipResponse } from '../sip/message/message.js';
+import type { Dialog } from '../sip/dialog/dialog.js';
+import type { IncomingRequest } from '../sip/ua/incoming.js';
+import type { UserAgent } from '../sip/ua/user-agent.js';
+import { acceptRefer, type ReferNotifier } from '../sip/events/refer-notifier.js';
+import { subscribe, type Subscription } from '../sip/events/subscriber.js';
+import { SessionTimer } from '../sip/session-timer/session-timer.js';
+import { handle422, negotiate, retryRequestAfter422, sessionTimerRequestHeaders, type Attempt } from '../sip/session-timer/uac.js';
+import type { SessionTimerConfig } from '../sip/session-timer/config.js';
+import { formatUri, type SipUri } from '../sip/message/headers/uri.js';
+import { getParamUnquoted } from '../sip/message/headers/scan.js';
+import { parseMultipart } from '../sip/message/headers/multipart.js';
+import type { HistoryRecord, HistoryStore, StoredHeader } from '../store/types.js';
+import type { Clock } from '../sip/clock.js';
+import { buildFactoryInvite, IM_ACCEPT_CONTACT } from './originate.js';
+import type { HistoryTypeParam } from './history-type.js';
+import type { ImUser, ReferTarget } from './refer.js';
+import type { UserPlane } from './user-plane.js';
+
+export interface SessionDeps {
+  ua: UserAgent;
+  store: HistoryStore;
+  userPlane: UserPlane;
+  clock: Clock;
+  log: Logger;
+  allow: readonly string[];
+  supported: readonly string[];
+  timerConfig: SessionTimerConfig;
+  referExpires: number;
+  conferenceExpires: number;
+  /** Our Contact URI for the INVITE. */
+  contactUri: string;
+  ended(session: HistorySession): void;
+}
+
+export interface SessionRequest {
+  refer: IncomingRequest;
+  initiator: SipUri;
+  factoryUri: string;
+  imUsers: ImUser[];
+  history: HistoryTypeParam;
+  target: ReferTarget;
+}
+
+export type SessionPhase = 'inviting' | 'active' | 'ending' | 'ended';
+
+const headersOf = (msg: { headers: readonly { name: string; value: string }[] }): StoredHeader[] =>
+  msg.headers.map((h) => ({ name: h.name, value: h.value }));
+
+export class HistorySession {
+  phase: SessionPhase = 'inviting';
+  record!: HistoryRecord;
+  dialog: Dialog | undefined;
+  private notifier: ReferNotifier | undefined;
+  private subscription: Subscription | undefined;
+  private timer: SessionTimer | undefined;
+  private offer = '';
+  private serverAllow: string[] = [];
+  private log: Logger;
+
+  constructor(
+    private readonly deps: SessionDeps,
+    private readonly req: SessionRequest,
+  ) {
+    this.log = deps.log;
+  }
+
+  /** Accept the REFER (seed 1.1.2-3/4) and start the INVITE (1.1.2-5); resolves when the INVITE is answered. */
+  async start(): Promise<void> {
+    const { refer, initiator, target } = this.req;
+    const { deps } = this;
+    const now = Date.now();
+    this.record = await deps.store.createHistory({
+      name: this.req.history.filename ?? `session-${new Date(now).toISOString()}`,
+      type: this.req.history.type,
+      owner: formatUri({ ...initiator, params: [], headers: [], port: undefined }),
+      conferenceFactory: this.req.factoryUri,
+      imUsers: this.req.imUsers.map((u) => u.uri),
+      referCallId: refer.request.callId(),
+      clientAllow: target.clientAllow,
+      clientContact: target.clientContact,
+      referHeaders: headersOf(refer.request),
+      createdAt: now,
+    });
+    this.log = deps.log.child({ historyId: this.record.id, referCallId: refer.request.callId() });
+    const accepted = acceptRefer(deps.ua, refer, {
+      expires: deps.referExpires,
+      clock: deps.clock,
+      headers: [['allow', deps.allow.join(', ')]],
+      onTerminated: (reason) => this.log.debug({ reason }, 'REFER subscription ended'),
+    });
+    this.notifier = accepted.notifier;
+    this.log.info({ name: this.record.name, factory: this.req.factoryUri, users: this.req.imUsers.length, referSub: accepted.referSub }, 'REFER accepted');
+    await this.invite();
+  }
+
+  /** End the session from our side (shutdown, operator): BYE, then close everything. */
+  async stop(reason: string): Promise<void> {
+    if (this.phase === 'ended' || this.phase === 'ending') return;
+    const d = this.dialog;
+    this.phase = 'ending';
+    if (d !== undefined && d.state !== 'terminated') {
+      try {
+        await this.deps.ua.sendInDialog(d, 'BYE');
+      } catch (e) {
+        this.log.warn({ err: String(e) }, 'BYE failed');
+      }
+    }
+    await this.finish('ended', reason);
+  }
+
+  /** The INVITE dialog ended (BYE either way, 481/408, session timer). */
+  onDialogTerminated(dialog: Dialog, reason: string): void {
+    // While stop() is ending the session it records its own reason.
+    if (dialog !== this.dialog || this.phase === 'ending') return;
+    void this.finish('ended', reason);
+  }
+
+  private async invite(): Promise<void> {
+    const { deps } = this;
+    this.offer = await deps.userPlane.offer(this.record.id);
+    const st = sessionTimerRequestHeaders(deps.timerConfig);
+    let req = buildFactoryInvite((m, u, f, t) => deps.ua.createRequest(m, u, f, t), {
+      factoryUri: this.req.factoryUri,
+      historyParams: this.req.history.raw,
+      initiator: this.req.initiator,
+      imUsers: this.req.imUsers,
+      sdpOffer: this.offer,
+      allow: deps.allow,
+      supported: deps.supported.includes(st.supported) ? deps.supported : [...deps.supported, st.supported],
+      sessionTimerHeaders: st.headers,
+      contactUri: deps.contactUri,
+      referredBy: this.req.refer.request.get('referred-by'),
+    });
+    await deps.store.updateHistory(this.record.id, { sessionCallId: req.callId() });
+    let attempt: Attempt = { sessionExpires: deps.timerConfig.sessionExpires, minSE: deps.timerConfig.minSE, retries: 0 };
+    for (;;) {
+      this.log.info({ callId: req.callId(), uri: req.uri }, 'INVITE to conference factory');
+      const result = await deps.ua.invite(req, { onProvisional: (r) => void this.onResponse(r) });
+      const res = result.response;
+      const retry = res.status === 422 ? handle422(res, deps.timerConfig, attempt) : undefined;
+      if (retry !== undefined) {
+        await this.recordResponse(res);
+        attempt = retry;
+        req = retryRequestAfter422(req, retry);
+        continue;
+      }
+      await this.onResponse(res);
+      if (res.status >= 200 && res.status < 300 && result.dialog !== undefined) await this.established(res, result.dialog, attempt);
+      else await this.finish('failed', `${res.status} ${res.reason}`);
+      return;
+    }
+  }
+
+  /** Seed 1.2.1: store Allow and Contact of each response; 1.1.2-6: tell the IM Client. */
+  private async onResponse(res: SipResponse): Promise<void> {
+    if (res.status === 100) return;
+    this.notifier?.progress(res.status, res.reason);
+    await this.recordResponse(res);
+  }
+
+  private async recordResponse(res: SipResponse): Promise<void> {
+    const allow = res.tokens('allow');
+    if (allow.length > 0) this.serverAllow = allow;
+    const contact = res.getAll('contact')[0];
+    await this.deps.store.addSipEvent(this.record.id, { at: Date.now(), direction: 'in', summary: `SIP/2.0 ${res.status} ${res.reason}`, headers: headersOf(res) });
+    if (allow.length > 0 || contact !== undefined) {
+      await this.deps.store.updateHistory(this.record.id, {
+        ...(allow.length > 0 ? { serverAllow: allow } : {}),
+        ...(contact !== undefined ? { conferenceUri: contact } : {}),
+      });
+    }
+  }
+
+  private async established(res: SipResponse, dialog: Dialog, attempt: Attempt): Promise<void> {
+    const { deps } = this;
+    this.dialog = dialog;
+    this.phase = 'active';
+    await deps.store.updateHistory(this.record.id, {
+      state: 'active',
+      startedAt: Date.now(),
+      sessionHeaders: headersOf(res),
+      conferenceUri: dialog.remoteTarget,
+    });
+    this.log.info({ conference: dialog.remoteTarget }, 'session established');
+    deps.ua.setDialogHandler(dialog, (_d, incoming) => this.onInDialog(incoming));
+
+    // Seed 1.2.1 (200): start the session timer with the Session-Expires received.
+    const negotiated = negotiate(res, deps.timerConfig, { sessionExpires: attempt.sessionExpires });
+    this.timer = new SessionTimer({
+      ua: deps.ua,
+      dialog,
+      config: deps.timerConfig,
+      negotiated,
+      minSE: attempt.minSE,
+      clock: deps.clock,
+      sdp: () => this.offer,
+      peerAllow: () => this.serverAllow,
+      onExpired: (expiry) => {
+        this.log.warn({ expiry }, 'session timer expired');
+        void this.finish('ended', `session timer: ${JSON.stringify(expiry)}`);
+      },
+      extraHeaders: [['allow', deps.allow.join(', ')]],
+    });
+
+    try {
+      await deps.userPlane.answer(this.record.id, sdpOf(res));
+    } catch (e) {
+      this.log.warn({ err: String(e) }, 'unusable SDP answer: ending the session');
+      await this.stop(`bad SDP answer: ${String(e)}`);
+      return;
+    }
+    this.subscribeConference(dialog);
+  }
+
+  /** Seed 1.3-5: SUBSCRIBE to the conference event package at the IM Session Identity. */
+  private subscribeConference(dialog: Dialog): void {
+    const { deps } = this;
+    const initiator = `<${formatUri({ ...this.req.initiator, params: [], headers: [] })}>`;
+    this.subscription = subscribe(
+      deps.ua,
+      {
+        target: dialog.remoteTarget,
+        from: initiator,
+        to: `<${dialog.remoteTarget}>`,
+        event: 'conference',
+        accept: 'application/conference-info+xml',
+        expires: deps.conferenceExpires,
+        clock: deps.clock,
+        headers: [
+          ['accept-contact', IM_ACCEPT_CONTACT],
+          ['p-asserted-identity', initiator],
+          ['allow', deps.allow.join(', ')],
+          ['supported', deps.supported.join(', ')],
+        ],
+      },
+      {
+        onNotify: (info) => {
+          void deps.store
+            .addConferenceNotification(this.record.id, { at: Date.now(), contentType: info.contentType ?? '', body: info.body.toString('utf8') })
+            .catch((e: unknown) => this.log.error({ err: String(e) }, 'storing conference notification failed'));
+        },
+        onTerminated: (reason) => this.log.info({ reason }, 'conference subscription ended'),
+      },
+    );
+  }
+
+  private onInDialog(incoming: IncomingRequest): void {
+    if (this.timer?.handleRequest(incoming) === true) return;
+    const m = incoming.request.method;
+    if (m === 'INVITE' || m === 'UPDATE') return void incoming.respond(488, { reason: 'Not Acceptable Here' });
+    incoming.respond(m === 'INFO' || m === 'OPTIONS' ? 200 : 405, { headers: [['allow', this.deps.allow.join(', ')]] });
+  }
+
+  private async finish(state: 'ended' | 'failed', reason: string): Promise<void> {
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    this.timer?.stop();
+    const sub = this.subscription;
+    if (sub !== undefined && sub.state !== 'terminated') {
+      try {
+        await sub.unsubscribe();
+      } catch {
+        sub.close();
+      }
+    }
+    if (state === 'failed') this.notifier?.progress(503, 'Service Unavailable');
+    try {
+      await this.deps.userPlane.close(this.record.id);
+      await this.deps.store.updateHistory(this.record.id, { state, endedAt: Date.now(), endReason: reason });
+    } catch (e) {
+      this.log.error({ err: String(e) }, 'closing the history failed');
+    }
+    this.log.info({ state, reason }, 'session over');
+    this.deps.ended(this);
+  }
+}
+
+/** The SDP of a 2xx: the body itself, or the application/sdp part of a multipart body. */
+function sdpOf(res: SipResponse): Buffer {
+  const ct = res.contentType();
+  if (ct === undefined) return res.body;
+  if (ct.type === 'multipart') {
+    const boundary = getParamUnquoted(ct.params, 'boundary');
+    if (boundary !== undefined && boundary !== null) {
+      const part = parseMultipart(res.body, boundary).find((p) =>
+        p.headers.some((h) => h.name.toLowerCase() === 'content-type' && h.value.toLowerCase().startsWith('application/sdp')),
+      );
+      if (part !== undefined) return part.body;
+    }
+  }
+  return res.body;
+}
