@@ -1,0 +1,98 @@
+/**
+ * Limits, timers and logging for the MSRP stack (design.md conventions 2, 8, 9).
+ *
+ * Every resource a peer can make us hold is bounded here: header and chunk sizes
+ * (parse.ts), reassembly (reassembly.ts), connections, sessions, requests held for a session
+ * that has not been given its peer's path yet, and bytes queued for a slow reader. Timers
+ * (transaction timeout, RFC 4975 §7.1.1's 30 s; idle and bind timeouts) run on the Clock.
+ */
+import { systemClock, type Clock } from '../sip/clock.js';
+import { DEFAULT_MSRP_PARSE_LIMITS, type MsrpParseLimits } from './parse.js';
+import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from './reassembly.js';
+
+/** The subset of pino's API the MSRP stack uses. */
+export interface MsrpLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export const silentMsrpLogger: MsrpLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+export interface MsrpLimits {
+  parse: MsrpParseLimits;
+  reassembly: ReassemblyLimits;
+  /** A SEND with no response after this long has failed with 408 (RFC 4975 §7.1.1: 30 s). */
+  transactionTimeoutMs: number;
+  /** A connection carrying no session is closed after this long without traffic (longer than bindTimeoutMs, so held requests get their 481). */
+  unboundIdleTimeoutMs: number;
+  /** Outbound TCP connects fail after this long. */
+  connectTimeoutMs: number;
+  /** After close(), how long queued bytes may drain before the socket is destroyed. */
+  closeLingerMs: number;
+  /** Bytes that may wait in a connection's send queue before a send is refused. */
+  maxPendingWriteBytes: number;
+  /** Open connections, inbound and outbound together; more are refused. */
+  maxConnections: number;
+  /** Sessions in the endpoint's table. */
+  maxSessions: number;
+  /** Largest chunk body we send (RFC 4975 §7.1.1 suggests 2048 octets for interruptible chunks). */
+  maxChunkSize: number;
+  /** SEND transactions of one message outstanding at once. */
+  sendWindow: number;
+  /** An unfinished incoming message untouched this long is dropped. */
+  inProgressTimeoutMs: number;
+  /** Requests for a session whose peer path is not known yet are held this long, then 481. */
+  bindTimeoutMs: number;
+  /** ... and at most this many per session. */
+  maxDeferredRequests: number;
+}
+
+export const DEFAULT_MSRP_LIMITS: MsrpLimits = {
+  parse: DEFAULT_MSRP_PARSE_LIMITS,
+  reassembly: DEFAULT_REASSEMBLY_LIMITS,
+  transactionTimeoutMs: 30_000,
+  unboundIdleTimeoutMs: 60_000,
+  connectTimeoutMs: 10_000,
+  closeLingerMs: 2_000,
+  maxPendingWriteBytes: 1024 * 1024,
+  maxConnections: 1024,
+  maxSessions: 10_000,
+  maxChunkSize: 2048,
+  sendWindow: 16,
+  inProgressTimeoutMs: 120_000,
+  bindTimeoutMs: 30_000,
+  maxDeferredRequests: 16,
+};
+
+export type MsrpLimitsInput = Partial<Omit<MsrpLimits, 'parse' | 'reassembly'>> & {
+  parse?: Partial<MsrpParseLimits>;
+  reassembly?: Partial<ReassemblyLimits>;
+};
+
+export function resolveMsrpLimits(input: MsrpLimitsInput | undefined): MsrpLimits {
+  const { parse, reassembly, ...rest } = input ?? {};
+  return {
+    ...DEFAULT_MSRP_LIMITS,
+    ...rest,
+    parse: { ...DEFAULT_MSRP_PARSE_LIMITS, ...parse },
+    reassembly: { ...DEFAULT_REASSEMBLY_LIMITS, ...reassembly },
+  };
+}
+
+/** What the connection, session and endpoint share, defaults filled in. */
+export interface MsrpContext {
+  limits: MsrpLimits;
+  clock: Clock;
+  logger: MsrpLogger;
+}
+
+export function resolveMsrpContext(c: { limits?: MsrpLimitsInput; clock?: Clock; logger?: MsrpLogger }): MsrpContext {
+  return { limits: resolveMsrpLimits(c.limits), clock: c.clock ?? systemClock, logger: c.logger ?? silentMsrpLogger };
+}
