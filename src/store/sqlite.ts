@@ -1,0 +1,230 @@
+/**
+ * The embedded default HistoryStore: one SQLite file (WAL), run by SqliteEngine
+ * (sqlite-engine.ts: schema, crash safety, group commit, FTS5 search).
+ *
+ * By default the engine runs on a worker thread of its own: better-sqlite3 is synchronous
+ * and most of a message's cost is native SQLite work (the row, the (history, seq) index,
+ * the FTS5 postings, the commit), which would otherwise take the event loop from the SIP
+ * and MSRP stacks. The caller's thread only clones the call into a MessagePort (the clone
+ * is taken at call time, so callers may reuse their buffers at once); the worker takes in
+ * every call waiting, commits their writes in one transaction, and answers. Calls run in
+ * call order, so a read sees every write issued before it. `thread: 'inline'` runs the
+ * engine on the caller's thread instead (tools, debugging); the semantics are the same.
+ *
+ * A write's promise resolves after its transaction committed (see sqlite-engine.ts for
+ * why WAL with synchronous=NORMAL survives kill -9): answer MSRP 200 after addMessage.
+ */
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { SqliteEngine, type SqliteEngineOptions } from './sqlite-engine.js';
+import { asBuffer, fromWire, type Call, type Reply, type StoreMethod, type WorkerHello, type WorkerInit } from './sqlite-protocol.js';
+import type { WriteQueueStats } from './write-queue.js';
+import {
+  StoreClosedError,
+  StoreOverloadedError,
+  type ConferenceNotification,
+  type HistoryFilter,
+  type HistoryPatch,
+  type HistoryRecord,
+  type HistoryStore,
+  type MessageQuery,
+  type NewHistory,
+  type NewMessage,
+  type Participant,
+  type RosterEvent,
+  type SearchHit,
+  type SearchQuery,
+  type SipEvent,
+  type StoredMessage,
+} from './types.js';
+
+export interface SqliteStoreOptions extends SqliteEngineOptions {
+  /** 'worker' (default): the database work runs on a thread of its own; 'inline': on the caller's thread. */
+  thread?: 'worker' | 'inline';
+  /** Most calls waiting for the store (worker) or writes waiting for a transaction (inline) before StoreOverloadedError; default 100000. */
+  maxQueued?: number;
+}
+
+type Engine = Record<StoreMethod, (...args: unknown[]) => unknown>;
+type Result<M extends StoreMethod> = Awaited<ReturnType<SqliteEngine[M]>>;
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+const DEFAULT_MAX_QUEUED = 100_000;
+
+export class SqliteStore implements HistoryStore {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closing: Promise<void> | undefined;
+  private dead: Error | undefined;
+
+  private constructor(
+    private readonly engine: SqliteEngine | undefined,
+    private readonly worker: Worker | undefined,
+    private readonly port: MessagePort | undefined,
+    private readonly maxQueued: number,
+  ) {
+    port?.on('message', (replies: Reply[]) => this.onReplies(replies));
+  }
+
+  /** Opens (creating the directory and file when missing) and migrates; ':memory:' for a throwaway database. */
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const { thread, ...engineOptions } = options;
+    if (thread === 'inline') return new SqliteStore(SqliteEngine.open(path, engineOptions), undefined, undefined, 0);
+    const { port1, port2 } = new MessageChannel();
+    const init: WorkerInit & { port: MessagePort } = {
+      path,
+      // The caller's side enforces maxQueued: it is where calls wait.
+      options: { ...engineOptions, maxQueued: Number.MAX_SAFE_INTEGER },
+      port: port2,
+    };
+    const worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), {
+      workerData: init,
+      transferList: [port2],
+      // The worker is a module file: a host started with --input-type (node -e) must not pass that on.
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+    });
+    const hello = await new Promise<WorkerHello>((resolve, reject) => {
+      port1.once('message', (m: WorkerHello) => resolve(m));
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`store worker exited (${code}) while opening ${path}`)));
+    });
+    worker.removeAllListeners('error').removeAllListeners('exit');
+    if (!hello.ready) {
+      await worker.terminate();
+      throw fromWire(hello.error);
+    }
+    const store = new SqliteStore(undefined, worker, port1, options.maxQueued ?? DEFAULT_MAX_QUEUED);
+    worker.on('error', (e) => store.fail(e));
+    worker.on('exit', (code) => store.fail(new Error(`store worker exited (${code})`)));
+    // Only calls in flight keep the process alive (port ref'd while pending), never an idle store.
+    worker.unref();
+    port1.unref();
+    return store;
+  }
+
+  createHistory(h: NewHistory): Promise<HistoryRecord> {
+    return this.call('createHistory', [h]);
+  }
+  updateHistory(id: string, patch: HistoryPatch): Promise<void> {
+    return this.call('updateHistory', [id, patch]);
+  }
+  addSipEvent(id: string, ev: SipEvent): Promise<void> {
+    return this.call('addSipEvent', [id, ev]);
+  }
+  addConferenceNotification(id: string, n: ConferenceNotification): Promise<void> {
+    return this.call('addConferenceNotification', [id, n]);
+  }
+  getHistory(id: string): Promise<HistoryRecord | undefined> {
+    return this.call('getHistory', [id]);
+  }
+  listHistories(filter?: HistoryFilter): Promise<HistoryRecord[]> {
+    return this.call('listHistories', [filter]);
+  }
+  sipEvents(id: string): Promise<SipEvent[]> {
+    return this.call('sipEvents', [id]);
+  }
+  conferenceNotifications(id: string): Promise<ConferenceNotification[]> {
+    return this.call('conferenceNotifications', [id]);
+  }
+  addMessage(historyId: string, m: NewMessage): Promise<number> {
+    return this.call('addMessage', [historyId, m]);
+  }
+  async messages(historyId: string, q?: MessageQuery): Promise<StoredMessage[]> {
+    const list = await this.call('messages', [historyId, q]);
+    if (this.worker !== undefined) for (const m of list) m.body = asBuffer(m.body);
+    return list;
+  }
+  addRosterEvent(historyId: string, e: RosterEvent): Promise<void> {
+    return this.call('addRosterEvent', [historyId, e]);
+  }
+  rosterEvents(historyId: string): Promise<RosterEvent[]> {
+    return this.call('rosterEvents', [historyId]);
+  }
+  participants(historyId: string): Promise<Participant[]> {
+    return this.call('participants', [historyId]);
+  }
+  searchMessages(q: SearchQuery): Promise<SearchHit[]> {
+    return this.call('searchMessages', [q]);
+  }
+  historiesVisibleTo(aor: string): Promise<HistoryRecord[]> {
+    return this.call('historiesVisibleTo', [aor]);
+  }
+  deleteHistory(id: string): Promise<boolean> {
+    return this.call('deleteHistory', [id]);
+  }
+
+  /** Problems found by SQLite's integrity_check and FTS5's own check; [] when the file is sound. */
+  integrityCheck(): Promise<string[]> {
+    return this.call('integrityCheck', []);
+  }
+  schemaVersion(): Promise<number> {
+    return this.call('schemaVersion', []);
+  }
+  /** Group-commit counters: writes per commit is the batching actually achieved. */
+  writeStats(): Promise<WriteQueueStats> {
+    return this.call('writeStats', []);
+  }
+
+  /** Commits what is queued, checkpoints the WAL into the main file, closes (and ends the worker). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.engine !== undefined) return this.engine.close();
+    if (this.dead !== undefined) return;
+    const exited = new Promise<void>((resolve) => this.worker?.once('exit', () => resolve()));
+    // Keep the process alive until the worker has checkpointed, closed the file and ended.
+    this.worker?.ref();
+    await this.send('close', []);
+    this.port?.close();
+    await exited;
+  }
+
+  private call<M extends StoreMethod>(method: M, args: unknown[]): Promise<Result<M>> {
+    if (this.closing !== undefined) return Promise.reject(new StoreClosedError());
+    return this.send(method, args) as Promise<Result<M>>;
+  }
+
+  private send(method: StoreMethod, args: unknown[]): Promise<unknown> {
+    if (this.engine !== undefined) {
+      try {
+        return Promise.resolve((this.engine as unknown as Engine)[method].apply(this.engine, args));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    if (this.dead !== undefined) return Promise.reject(this.dead);
+    if (this.pending.size >= this.maxQueued) return Promise.reject(new StoreOverloadedError(this.pending.size));
+    const id = this.nextId++;
+    const call: Call = { id, method, args };
+    return new Promise((resolve, reject) => {
+      // postMessage clones now: later changes to the caller's objects and buffers do not reach the store.
+      this.port!.postMessage(call);
+      if (this.pending.size === 0) this.port!.ref();
+      this.pending.set(id, { resolve, reject });
+    });
+  }
+
+  private onReplies(replies: Reply[]): void {
+    for (const r of replies) {
+      const p = this.pending.get(r.id);
+      if (p === undefined) continue;
+      this.pending.delete(r.id);
+      if (r.error !== undefined) p.reject(fromWire(r.error));
+      else p.resolve(r.value);
+    }
+    if (this.pending.size === 0) this.port?.unref();
+  }
+
+  private fail(e: Error): void {
+    this.dead ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    this.port?.close();
+  }
+}
