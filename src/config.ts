@@ -67,7 +67,8 @@ const HistorySchema = z
     msrp: z
       .object({
         address: z.string().min(1).default('127.0.0.1'),
-        port: z.number().int().min(1).max(65535).default(2855),
+        /** MSRP listen port (0 = any free port); our a=path URIs carry it. */
+        port: z.number().int().min(0).max(65535).default(2855),
         acceptTypes: z.array(z.string().min(3)).default(['message/cpim', 'text/plain', 'message/imdn+xml']),
       })
       .strict()
@@ -116,6 +117,15 @@ export const ConfigSchema = z
       .strict()
       .default({}),
     history: HistorySchema.default({}),
+    store: z
+      .object({
+        /** SQLite database file (created with its directory); ':memory:' keeps nothing. */
+        path: z.string().min(1).default('./data/history.db'),
+        /** 'normal' survives a process crash; 'full' also a power loss, at a cost (docs/benchmarks.md). */
+        synchronous: z.enum(['normal', 'full']).default('normal'),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 

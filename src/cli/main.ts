@@ -3,14 +3,19 @@
  * The `im-history` command. `serve` runs the server on embedded defaults (or a config file).
  */
 import { Command, Option } from 'commander';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { startSipStack } from '../sip/stack.js';
 import { VERSION } from '../version.js';
 import { HistoryFunction, HISTORY_PROFILE } from '../history/function.js';
-import { SignallingOnlyUserPlane } from '../history/user-plane.js';
-import { MemoryStore } from '../store/memory.js';
+import { MsrpUserPlane } from '../history/msrp-user-plane.js';
+import { SqliteStore } from '../store/sqlite.js';
+import { MsrpEndpoint } from '../msrp/endpoint.js';
 import { systemClock } from '../sip/clock.js';
+import { runDemo } from './demo.js';
 
 function parseListen(value: string): { address: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
@@ -30,11 +35,14 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; lo
     onRequest: (inc) => late.fn?.handleRequest(inc),
     onDialogTerminated: (d, why) => late.fn?.dialogTerminated(d, why),
   });
-  const store = new MemoryStore();
+  const store = await SqliteStore.open(config.store.path, { synchronous: config.store.synchronous });
+  logger.info({ path: config.store.path }, 'history store open');
+  const msrp = await MsrpEndpoint.create({ listen: { address: config.history.msrp.address, port: config.history.msrp.port }, logger });
+  logger.info({ address: msrp.address, port: msrp.port }, 'MSRP listening');
   const fn = new HistoryFunction({
     ua: stack.ua,
     store,
-    userPlane: new SignallingOnlyUserPlane(config.history.msrp),
+    userPlane: new MsrpUserPlane({ endpoint: msrp, store, host: config.history.msrp.address, acceptTypes: config.history.msrp.acceptTypes, log: logger }),
     config: config.history,
     clock: systemClock,
     logger,
@@ -48,6 +56,7 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; lo
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await fn.close();
+    await msrp.close();
     await store.close();
     await stack.close();
     process.exit(0);
@@ -70,6 +79,22 @@ program
   .option('--tcp <host:port...>', 'SIP TCP listen address(es), overriding the config')
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .action(serve);
+
+program
+  .command('demo')
+  .description('run a whole recorded IM session on loopback (History Function, focus, three IM clients) and print the history')
+  .option('-v, --verbose', 'show the simulated network and the server log')
+  .option('--db <file>', 'keep the recorded history in this SQLite file (default: a temporary one, removed afterwards)')
+  .action(async (o: { verbose?: boolean; db?: string }) => {
+    const tmp = o.db === undefined ? mkdtempSync(join(tmpdir(), 'im-history-demo-')) : undefined;
+    const store = await SqliteStore.open(o.db ?? join(tmp!, 'demo.db'));
+    const text = await runDemo(store, { verbose: o.verbose === true, out: (s) => process.stdout.write(s) });
+    process.stdout.write('\n' + text);
+    await store.close();
+    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
+    else process.stdout.write(`\nStored in ${o.db}\n`);
+    process.exit(0);
+  });
 
 program
   .command('check-config')

@@ -26,6 +26,7 @@ import { readRefer } from './refer.js';
 import { HistorySession } from './session.js';
 import type { UserPlane } from './user-plane.js';
 import type { BlockList } from 'node:net';
+import { uriTransport } from '../sip/ua/resolve.js';
 
 /** What we do (Allow, seed 1.1.1 / 1.2.1-3): REFER in, INVITE/SUBSCRIBE out, in-dialog refreshes. */
 export const HISTORY_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'UPDATE', 'INFO'] as const;
@@ -140,7 +141,7 @@ export class HistoryFunction {
         timerConfig: resolveSessionTimerConfig({ ...c.sessionTimer, refresher: 'uac' }),
         referExpires: c.referExpires,
         conferenceExpires: c.conferenceExpires,
-        contactUri: this.contactUri(),
+        contactUri: this.contactUri(factoryUri),
         ended: (s) => this.sessions.delete(s),
       },
       { refer: incoming, initiator, factoryUri, imUsers: target.imUsers, history, target },
@@ -163,8 +164,9 @@ export class HistoryFunction {
     return l.replace(/^<sip:(?:[^@>]*@)?/, '').replace(/[;>].*$/, '');
   }
 
-  private contactUri(): string {
-    const c = this.opts.ua.contactFor('UDP');
+  /** Our Contact for the INVITE: on the transport the factory is reached over (RFC 3263 §4.1). */
+  private contactUri(factoryUri: string): string {
+    const c = this.opts.ua.contactFor(uriTransport(factoryUri).transport);
     return c.slice(1, c.indexOf('>'));
   }
 }

@@ -25,6 +25,8 @@ import { getParamUnquoted } from '../sip/message/headers/scan.js';
 import { parseMultipart } from '../sip/message/headers/multipart.js';
 import type { HistoryRecord, HistoryStore, StoredHeader } from '../store/types.js';
 import type { Clock } from '../sip/clock.js';
+import { parseConferenceInfo } from '../conference/conference-info.js';
+import { Roster } from '../conference/roster.js';
 import { buildFactoryInvite, IM_ACCEPT_CONTACT } from './originate.js';
 import type { HistoryTypeParam } from './history-type.js';
 import type { ImUser, ReferTarget } from './refer.js';
@@ -69,6 +71,7 @@ export class HistorySession {
   private timer: SessionTimer | undefined;
   private offer = '';
   private serverAllow: string[] = [];
+  private readonly roster = new Roster();
   private log: Logger;
 
   constructor(
@@ -249,13 +252,50 @@ export class HistorySession {
       },
       {
         onNotify: (info) => {
+          const at = Date.now();
+          const body = info.body.toString('utf8');
           void deps.store
-            .addConferenceNotification(this.record.id, { at: Date.now(), contentType: info.contentType ?? '', body: info.body.toString('utf8') })
+            .addConferenceNotification(this.record.id, { at, contentType: info.contentType ?? '', body })
             .catch((e: unknown) => this.log.error({ err: String(e) }, 'storing conference notification failed'));
+          if (info.first) this.roster.newSubscription();
+          if (body.trim().length > 0) this.applyRoster(body, at);
         },
         onTerminated: (reason) => this.log.info({ reason }, 'conference subscription ended'),
       },
     );
+  }
+
+  /** RFC 4575: turn a conference-info document into join/leave/status events in the store. */
+  private applyRoster(body: string, at: number): void {
+    let changes;
+    try {
+      changes = this.roster.apply(parseConferenceInfo(body), at);
+    } catch (e) {
+      this.log.warn({ err: String(e) }, 'unusable conference-info document');
+      return;
+    }
+    if ('resync' in changes) {
+      // A lost partial notification: a fresh subscription brings the full state (RFC 4575 §4.6 / §5).
+      this.log.info({ reason: changes.reason }, 'conference roster out of step: subscribing again');
+      const d = this.dialog;
+      this.subscription?.close();
+      if (d !== undefined && this.phase === 'active') this.subscribeConference(d);
+      return;
+    }
+    for (const c of changes) {
+      void this.deps.store
+        .addRosterEvent(this.record.id, {
+          at: c.when ?? c.at,
+          kind: c.kind,
+          user: c.user,
+          ...(c.displayName !== undefined ? { displayName: c.displayName } : {}),
+          ...(c.endpoint !== undefined ? { endpoint: c.endpoint } : {}),
+          ...(c.status !== undefined ? { status: c.status } : {}),
+          ...((c.joiningMethod ?? c.disconnectionMethod) !== undefined ? { method: (c.joiningMethod ?? c.disconnectionMethod)! } : {}),
+          ...(c.reason !== undefined ? { reason: c.reason } : {}),
+        })
+        .catch((e: unknown) => this.log.error({ err: String(e) }, 'storing a roster event failed'));
+    }
   }
 
   private onInDialog(incoming: IncomingRequest): void {

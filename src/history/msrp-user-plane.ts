@@ -1,0 +1,97 @@
+/**
+ * The History Function's user plane: one MSRP session per recorded IM session, every
+ * message the focus relays to us stored in arrival order (seed 1.3-6, issue 4).
+ *
+ * RFC 4975 §8: our offer carries our MSRP URI in a=path; RFC 6135 / RFC 4145: we offer
+ * `a=setup:active` and connect to the first URI of the focus's a=path. RFC 3862: a
+ * message/cpim body is unwrapped for the record (sender from CPIM From, recipients from
+ * To/cc, the inner Content-Type and content), keeping the CPIM headers and the RFC 5438
+ * imdn.Message-ID. The store resolves addMessage only once the row is committed; the MSRP
+ * 200 for a SEND is sent when the chunk arrives, and the store's write queue commits within
+ * the same tick batch, so a kill -9 loses at most what was in flight (docs/reliability.md).
+ */
+import type { Logger } from 'pino';
+import { buildMsrpOffer, parseMsrpAnswer } from '../sdp/msrp-offer.js';
+import type { MsrpEndpoint } from '../msrp/endpoint.js';
+import type { MsrpSession, ReceivedMessage } from '../msrp/session.js';
+import { parseCpim } from '../cpim/parse.js';
+import type { HistoryStore, NewMessage } from '../store/types.js';
+import type { UserPlane } from './user-plane.js';
+
+export interface MsrpUserPlaneOptions {
+  endpoint: MsrpEndpoint;
+  store: HistoryStore;
+  /** Host written in our MSRP URI and c= line. */
+  host: string;
+  acceptTypes: readonly string[];
+  log: Logger;
+}
+
+export class MsrpUserPlane implements UserPlane {
+  private readonly sessions = new Map<string, MsrpSession>();
+  /** Messages recorded, for metrics and tests. */
+  recorded = 0;
+
+  constructor(private readonly o: MsrpUserPlaneOptions) {}
+
+  async offer(historyId: string): Promise<string> {
+    const session = this.o.endpoint.createSession({ localUriHost: this.o.host, acceptTypes: this.o.acceptTypes });
+    this.sessions.set(historyId, session);
+    session.on('message', (m) => void this.record(historyId, m));
+    session.on('error', (e) => this.o.log.warn({ historyId, err: e.message }, 'MSRP session error'));
+    const port = this.o.endpoint.port ?? 9;
+    return buildMsrpOffer({
+      address: this.o.host,
+      port,
+      path: session.localUri,
+      acceptTypes: this.o.acceptTypes,
+      acceptWrappedTypes: ['*'],
+      setup: 'active',
+      sessionId: Date.now(),
+    });
+  }
+
+  async answer(historyId: string, sdp: Buffer): Promise<void> {
+    const session = this.sessions.get(historyId);
+    if (session === undefined) throw new Error(`no MSRP session for history ${historyId}`);
+    const media = parseMsrpAnswer(sdp.toString('utf8'));
+    if (media.port === 0) throw new Error('the focus rejected the MSRP stream (port 0)');
+    await session.start(media.path, 'active', media.setup);
+  }
+
+  async close(historyId: string): Promise<void> {
+    const s = this.sessions.get(historyId);
+    this.sessions.delete(historyId);
+    s?.close('session ended');
+  }
+
+  private async record(historyId: string, m: ReceivedMessage): Promise<void> {
+    const msg: NewMessage = {
+      at: Date.now(),
+      sender: m.fromPath.at(-1) ?? '',
+      recipients: [],
+      contentType: m.contentType ?? 'application/octet-stream',
+      body: m.body,
+      msrpMessageId: m.messageId,
+    };
+    if ((m.contentType ?? '').toLowerCase().startsWith('message/cpim')) {
+      try {
+        const cpim = parseCpim(m.body);
+        if (cpim.from !== undefined) msg.sender = cpim.from.uri;
+        msg.recipients = [...cpim.to, ...cpim.cc].map((a) => a.uri);
+        msg.contentType = cpim.contentType ?? 'text/plain';
+        msg.body = Buffer.from(cpim.content);
+        if (cpim.imdn.messageId !== undefined) msg.imdnMessageId = cpim.imdn.messageId;
+        msg.cpimHeaders = cpim.headers.map((h) => ({ name: h.prefix !== undefined ? `${h.prefix}.${h.name}` : h.name, value: h.raw }));
+      } catch (e) {
+        this.o.log.warn({ historyId, err: String(e) }, 'message/cpim body not parseable: stored as received');
+      }
+    }
+    try {
+      await this.o.store.addMessage(historyId, msg);
+      this.recorded++;
+    } catch (e) {
+      this.o.log.error({ historyId, err: String(e) }, 'storing a message failed');
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * A History Function with its own SIP stack and MSRP endpoint on loopback, for the demo
+ * and end-to-end tests: the same wiring `im-history serve` uses, with ports chosen by the OS.
+ */
+import type { Logger } from 'pino';
+import { parseConfig } from '../config.js';
+import { createTransports, type SipTransports } from '../sip/transport/index.js';
+import { UserAgent } from '../sip/ua/user-agent.js';
+import { MsrpEndpoint } from '../msrp/endpoint.js';
+import { HistoryFunction, HISTORY_PROFILE } from '../history/function.js';
+import { MsrpUserPlane } from '../history/msrp-user-plane.js';
+import type { HistoryStore } from '../store/types.js';
+import { systemClock } from '../sip/clock.js';
+
+export interface HistoryNode {
+  fn: HistoryFunction;
+  ua: UserAgent;
+  userPlane: MsrpUserPlane;
+  uri: string;
+  close(): Promise<void>;
+}
+
+export async function startHistoryNode(store: HistoryStore, history: Record<string, unknown>, logger: Logger): Promise<HistoryNode> {
+  const config = parseConfig({ history: { ...history, msrp: { address: '127.0.0.1', port: 1 } } });
+  const late: { fn?: HistoryFunction } = {};
+  const transports: SipTransports = await createTransports(
+    { udp: [{ address: '127.0.0.1', port: 0 }], tcp: [{ address: '127.0.0.1', port: 0 }] },
+    { message: (m) => ua.receive(m), parseError: () => undefined },
+  );
+  const ua: UserAgent = new UserAgent({
+    transport: transports,
+    profile: HISTORY_PROFILE,
+    serverHeader: config.sip.releaseToken,
+    userAgentHeader: config.sip.releaseToken,
+    contactUser: 'history',
+    logger,
+    onRequest: (inc) => late.fn?.handleRequest(inc),
+    onDialogTerminated: (d, why) => late.fn?.dialogTerminated(d, why),
+  });
+  const msrp = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 } });
+  const userPlane = new MsrpUserPlane({ endpoint: msrp, store, host: '127.0.0.1', acceptTypes: config.history.msrp.acceptTypes, log: logger });
+  const fn = new HistoryFunction({ ua, store, userPlane, config: config.history, clock: systemClock, logger });
+  late.fn = fn;
+  return {
+    fn,
+    ua,
+    userPlane,
+    uri: `sip:history@127.0.0.1:${transports.listening[0]!.port}`,
+    async close() {
+      await fn.close();
+      await ua.close();
+      await msrp.close();
+      await transports.close();
+    },
+  };
+}

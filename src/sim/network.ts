@@ -1,0 +1,101 @@
+/**
+ * The loopback IM network: a conference focus and scripted IM clients, each with its own
+ * SIP stack and MSRP endpoint on 127.0.0.1 ephemeral ports. Used by `im-history demo` and
+ * the end-to-end tests, against the real History Function.
+ */
+import { createTransports, type SipTransports } from '../sip/transport/index.js';
+import { UserAgent } from '../sip/ua/user-agent.js';
+import type { IncomingRequest } from '../sip/ua/incoming.js';
+import type { Dialog } from '../sip/dialog/dialog.js';
+import type { Destination } from '../sip/transport/types.js';
+import { MsrpEndpoint } from '../msrp/endpoint.js';
+import { ConferenceFocus } from './focus.js';
+import { MsrpFocusMedia } from './msrp-media.js';
+import { SimClient } from './client.js';
+import { uriTransport } from '../sip/ua/resolve.js';
+
+const HOST = '127.0.0.1';
+
+interface Stack {
+  ua: UserAgent;
+  transports: SipTransports;
+  msrp: MsrpEndpoint;
+  port: number;
+}
+
+async function stack(
+  name: string,
+  methods: string[],
+  handlers: { onRequest: (inc: IncomingRequest) => void; onDialogTerminated?: (d: Dialog, why: string) => void },
+): Promise<Stack> {
+  const late: { ua?: UserAgent } = {};
+  const transports = await createTransports({ udp: [{ address: HOST, port: 0 }] }, { message: (m) => late.ua?.receive(m), parseError: () => undefined });
+  const ua = new UserAgent({
+    transport: transports,
+    // RFC 5366 §4.1: the factory INVITE carries Require: recipient-list-invite.
+    profile: { methods, optionTags: ['timer', 'recipient-list-invite'] },
+    serverHeader: `IM-serv/OMA1.0 sim-${name}`,
+    userAgentHeader: `IM-client/OMA1.0 sim-${name}`,
+    contactUser: name,
+    ...handlers,
+  });
+  late.ua = ua;
+  const msrp = await MsrpEndpoint.create({ listen: { address: HOST, port: 0 } });
+  return { ua, transports, msrp, port: transports.listening[0]!.port };
+}
+
+export class SimNetwork {
+  readonly clients = new Map<string, SimClient>();
+  private readonly stacks: Stack[] = [];
+  focus!: ConferenceFocus;
+  focusMedia!: MsrpFocusMedia;
+  factoryUri = '';
+
+  constructor(private readonly log?: (msg: string) => void) {}
+
+  /** Start the focus and one client per AOR (`sip:alice@example.net`, display name). */
+  async start(users: readonly { aor: string; name: string }[]): Promise<this> {
+    const late: { focus?: ConferenceFocus } = {};
+    const f = await stack('focus', ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'SUBSCRIBE', 'NOTIFY', 'UPDATE'], {
+      onRequest: (inc) => late.focus?.handleRequest(inc),
+      onDialogTerminated: (d, why) => late.focus?.dialogTerminated(d, why),
+    });
+    this.stacks.push(f);
+    this.focusMedia = new MsrpFocusMedia(f.msrp, HOST, this.log);
+    this.focus = new ConferenceFocus({ ua: f.ua, hostport: `${HOST}:${f.port}`, media: this.focusMedia, locate: (aor) => this.locate(aor), ...(this.log ? { log: this.log } : {}) });
+    late.focus = this.focus;
+    this.factoryUri = `sip:factory@${HOST}:${f.port}`;
+    for (const u of users) {
+      const lateClient: { c?: SimClient } = {};
+      const s = await stack(u.name.toLowerCase(), ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'NOTIFY'], { onRequest: (inc) => lateClient.c?.handleRequest(inc) });
+      this.stacks.push(s);
+      const c = new SimClient(u.aor, u.name, s.ua, s.msrp, HOST);
+      lateClient.c = c;
+      this.clients.set(u.aor, c);
+    }
+    return this;
+  }
+
+  client(aor: string): SimClient {
+    const c = this.clients.get(aor);
+    if (c === undefined) throw new Error(`no sim client ${aor}`);
+    return c;
+  }
+
+  /** Where a user's AOR is reached: the client's SIP listener. */
+  locate(aor: string): Destination | undefined {
+    const c = this.clients.get(aor.replace(/;.*$/, ''));
+    if (c === undefined) return undefined;
+    const contact = c.ua.contactFor('UDP');
+    const { transport, host, port } = uriTransport(contact.slice(1, contact.indexOf('>')));
+    return { transport, address: host, port };
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.stacks) {
+      await s.ua.close();
+      await s.msrp.close();
+      await s.transports.close();
+    }
+  }
+}
