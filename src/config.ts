@@ -53,6 +53,8 @@ const HistorySchema = z
     retryAfterSeconds: z.number().int().positive().default(30),
     /** Lifetime of the REFER implicit subscription (RFC 3515 §2.4.4), seconds. */
     referExpires: z.number().int().positive().default(60),
+    /** Seconds the factory INVITE may ring before we CANCEL it (RFC 3261 §9.1). */
+    inviteTimeout: z.number().int().positive().default(60),
     /** Conference event package subscription (RFC 4575) Expires, seconds. */
     conferenceExpires: z.number().int().positive().default(3600),
     sessionTimer: z

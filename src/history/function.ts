@@ -141,6 +141,7 @@ export class HistoryFunction {
         timerConfig: resolveSessionTimerConfig({ ...c.sessionTimer, refresher: 'uac' }),
         referExpires: c.referExpires,
         conferenceExpires: c.conferenceExpires,
+        inviteTimeoutMs: c.inviteTimeout * 1000,
         contactUri: this.contactUri(factoryUri),
         ended: (s) => this.sessions.delete(s),
       },

@@ -11,7 +11,7 @@
  * RFC 4028 §7.3: a 422 is followed by a retry with the Min-SE it asks for.
  */
 import type { Logger } from 'pino';
-import type { SipResponse } from '../sip/message/message.js';
+import type { SipRequest, SipResponse } from '../sip/message/message.js';
 import type { Dialog } from '../sip/dialog/dialog.js';
 import type { IncomingRequest } from '../sip/ua/incoming.js';
 import type { UserAgent } from '../sip/ua/user-agent.js';
@@ -43,6 +43,8 @@ export interface SessionDeps {
   timerConfig: SessionTimerConfig;
   referExpires: number;
   conferenceExpires: number;
+  /** How long the factory INVITE may go without a final response before we CANCEL it. */
+  inviteTimeoutMs: number;
   /** Our Contact URI for the INVITE. */
   contactUri: string;
   ended(session: HistorySession): void;
@@ -72,6 +74,9 @@ export class HistorySession {
   private offer = '';
   private serverAllow: string[] = [];
   private readonly roster = new Roster();
+  private inviting: AbortController | undefined;
+  private stopReason: string | undefined;
+  private settled: Promise<void> = Promise.resolve();
   private log: Logger;
 
   constructor(
@@ -110,9 +115,16 @@ export class HistorySession {
     await this.invite();
   }
 
-  /** End the session from our side (shutdown, operator): BYE, then close everything. */
+  /** End the session from our side (shutdown, operator): CANCEL or BYE, then close everything. */
   async stop(reason: string): Promise<void> {
     if (this.phase === 'ended' || this.phase === 'ending') return;
+    if (this.phase === 'inviting') {
+      // RFC 3261 §9.1: CANCEL the INVITE; invite() finishes the session when it ends.
+      this.stopReason = reason;
+      this.inviting?.abort();
+      await this.settled;
+      return;
+    }
     const d = this.dialog;
     this.phase = 'ending';
     if (d !== undefined && d.state !== 'terminated') {
@@ -136,7 +148,7 @@ export class HistorySession {
     const { deps } = this;
     this.offer = await deps.userPlane.offer(this.record.id);
     const st = sessionTimerRequestHeaders(deps.timerConfig);
-    let req = buildFactoryInvite((m, u, f, t) => deps.ua.createRequest(m, u, f, t), {
+    const req = buildFactoryInvite((m, u, f, t) => deps.ua.createRequest(m, u, f, t), {
       factoryUri: this.req.factoryUri,
       historyParams: this.req.history.raw,
       initiator: this.req.initiator,
@@ -149,10 +161,32 @@ export class HistorySession {
       referredBy: this.req.refer.request.get('referred-by'),
     });
     await deps.store.updateHistory(this.record.id, { sessionCallId: req.callId() });
-    let attempt: Attempt = { sessionExpires: deps.timerConfig.sessionExpires, minSE: deps.timerConfig.minSE, retries: 0 };
+    const attempt: Attempt = { sessionExpires: deps.timerConfig.sessionExpires, minSE: deps.timerConfig.minSE, retries: 0 };
+    const ac = new AbortController();
+    this.inviting = ac;
+    // No final answer in time: CANCEL (§9.1), the INVITE then ends with 487.
+    const guard = deps.clock.setTimer(deps.inviteTimeoutMs, () => {
+      this.stopReason ??= `no final response within ${deps.inviteTimeoutMs / 1000} s`;
+      ac.abort();
+    });
+    let release!: () => void;
+    this.settled = new Promise((r) => (release = r));
+    try {
+      await this.inviteLoop(req, attempt, ac.signal);
+    } finally {
+      guard.cancel();
+      this.inviting = undefined;
+      release();
+    }
+  }
+
+  private async inviteLoop(first: SipRequest, start: Attempt, signal: AbortSignal): Promise<void> {
+    const { deps } = this;
+    let req = first;
+    let attempt = start;
     for (;;) {
       this.log.info({ callId: req.callId(), uri: req.uri }, 'INVITE to conference factory');
-      const result = await deps.ua.invite(req, { onProvisional: (r) => void this.onResponse(r) });
+      const result = await deps.ua.invite(req, { onProvisional: (r) => void this.onResponse(r), signal });
       const res = result.response;
       const retry = res.status === 422 ? handle422(res, deps.timerConfig, attempt) : undefined;
       if (retry !== undefined) {
@@ -162,8 +196,11 @@ export class HistorySession {
         continue;
       }
       await this.onResponse(res);
-      if (res.status >= 200 && res.status < 300 && result.dialog !== undefined) await this.established(res, result.dialog, attempt);
-      else await this.finish('failed', `${res.status} ${res.reason}`);
+      if (res.status >= 200 && res.status < 300 && result.dialog !== undefined) {
+        await this.established(res, result.dialog, attempt);
+        // A 2xx that crossed our CANCEL: the session exists, end it with BYE (§9.1).
+        if (this.stopReason !== undefined) await this.stop(this.stopReason);
+      } else await this.finish('failed', this.stopReason ?? `${res.status} ${res.reason}`);
       return;
     }
   }

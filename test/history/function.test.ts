@@ -160,6 +160,44 @@ test('seed 1.1.2-6: a failed INVITE is reported with its final status and the hi
   }
 });
 
+test('RFC 3261 §9.1: an INVITE that keeps ringing is CANCELled after inviteTimeout; the client hears 487', async () => {
+  const slow = await startHistoryFunction({ conferenceFactories: [focus.uri], trustedDomains: ['example.net'], inviteTimeout: 1 });
+  focus.answer = 0;
+  const cancelled = focus.cancelled;
+  try {
+    const res = await client.refer(`sip:history@127.0.0.1:${slow.port};filename=ringing`, { referTo: `<${focus.uri}>` });
+    assert.equal(res.status, 202);
+    await waitFor(() => notifiesFor(res).some((n) => n.body.toString().startsWith('SIP/2.0 487')), 5000, 'NOTIFY 487');
+    assert.equal(focus.cancelled, cancelled + 1);
+    await waitFor(() => slow.fn.sessions.size === 0, 3000, 'session closed');
+    const rec = (await slow.store.listHistories()).find((h) => h.name === 'ringing');
+    assert.equal(rec?.state, 'failed');
+    assert.equal(rec?.endReason, 'no final response within 1 s');
+  } finally {
+    focus.answer = 200;
+    await slow.close();
+  }
+});
+
+test('RFC 3261 §9.1: shutting down while the INVITE rings CANCELs it', async () => {
+  const other = await startHistoryFunction({ conferenceFactories: [focus.uri], trustedDomains: ['example.net'] });
+  focus.answer = 0;
+  const cancelled = focus.cancelled;
+  try {
+    const res = await client.refer(`sip:history@127.0.0.1:${other.port};filename=cut-short`, { referTo: `<${focus.uri}>` });
+    assert.equal(res.status, 202);
+    await waitFor(() => notifiesFor(res).some((n) => n.body.toString().startsWith('SIP/2.0 180')), 5000, 'ringing');
+    await other.fn.close();
+    assert.equal(other.fn.sessions.size, 0);
+    assert.equal(focus.cancelled, cancelled + 1);
+    const rec = (await other.store.listHistories()).find((h) => h.name === 'cut-short');
+    assert.deepEqual([rec?.state, rec?.endReason], ['failed', 'shutdown']);
+  } finally {
+    focus.answer = 200;
+    await other.close();
+  }
+});
+
 const rejections: { title: string; target?: string; opts: Parameters<Client['refer']>[1] | ((f: Focus) => Parameters<Client['refer']>[1]); status: number; reason: RegExp }[] = [
   { title: 'seed 1.1.1-1a: no P-Asserted-Identity -> 403', opts: (f) => ({ referTo: `<${f.uri}>`, pai: null }), status: 403, reason: /P-Asserted-Identity/ },
   { title: 'seed 1.1.1-2: Accept-Contact without +g.oma.sip-im -> 403', opts: (f) => ({ referTo: `<${f.uri}>`, acceptContact: '*;+g.3gpp.smsip' }), status: 403, reason: /\+g\.oma\.sip-im/ },

@@ -49,8 +49,9 @@ export class Focus {
   byes = 0;
   inviteDialog: Dialog | undefined;
   readonly inviteDialogs = new Set<Dialog>();
-  /** Status to answer INVITEs with (200 by default). */
+  /** Status to answer INVITEs with (200 by default; 0 = keep ringing). */
   answer = 200;
+  cancelled = 0;
   sessionExpires = '1800;refresher=uac';
   node!: Node;
 
@@ -62,6 +63,7 @@ export class Focus {
       onDialogTerminated: (d, why) => {
         if (this.inviteDialogs.has(d) && why === 'BYE received') this.byes++;
       },
+      onCancelled: () => this.cancelled++,
     });
     return this;
   }
@@ -75,6 +77,7 @@ export class Focus {
     if (req.method === 'INVITE') {
       this.invites.push(req);
       inc.respond(180);
+      if (this.answer === 0) return;
       if (this.answer !== 200) return void inc.respond(this.answer);
       const port = this.node.port;
       const sdp = buildMsrpOffer({ address: '127.0.0.1', port: 7394, path: `msrp://127.0.0.1:7394/focus${this.invites.length};tcp`, acceptTypes: ['message/cpim'], acceptWrappedTypes: ['*'], setup: 'passive', sessionId: 1 });

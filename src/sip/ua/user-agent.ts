@@ -15,6 +15,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { SipRequest, SipResponse, type SipMessage } from '../message/message.js';
 import { checkRequest, type UasProfile } from '../message/validate.js';
 import { TransactionLayer, type ServerTransaction } from '../transaction/layer.js';
+import { ClientInviteTransaction } from '../transaction/client-invite.js';
 import { createResponse } from '../transaction/build.js';
 import { resolveTimerConfig, type TimerConfig } from '../transaction/timers.js';
 import type { Destination, Transport, TransportName } from '../transport/types.js';
@@ -58,6 +59,8 @@ export interface RequestOptions {
   onProvisional?(res: SipResponse): void;
   /** Send here instead of resolving the Request-URI / next hop. */
   destination?: Destination;
+  /** INVITE only: aborting sends CANCEL (RFC 3261 §9.1; held until a provisional response arrives). */
+  signal?: AbortSignal;
 }
 
 export interface InviteResult {
@@ -194,7 +197,7 @@ export class UserAgent implements IncomingHost {
         for (const [tag, d] of early) if (tag !== keep) this.dialogs.delete(d.key);
         early.clear();
       };
-      this.layer.sendRequest(req, dest, {
+      const tx = this.layer.sendRequest(req, dest, {
         onProvisional: (res) => {
           // §12.1.2: a 1xx with a To tag creates an early dialog (one per remote tag).
           const tag = res.toTag();
@@ -241,6 +244,13 @@ export class UserAgent implements IncomingHost {
           finish({ response: synthetic(req, 503, 'Service Unavailable') });
         },
       });
+      const signal = options.signal;
+      if (signal !== undefined && tx instanceof ClientInviteTransaction) {
+        // The INVITE then ends with 487 (or, if a 2xx crossed the CANCEL, with that 2xx).
+        const cancel = () => void this.layer.sendCancel(tx, { onFinal: () => undefined });
+        if (signal.aborted) cancel();
+        else signal.addEventListener('abort', cancel, { once: true });
+      }
     });
   }
 
