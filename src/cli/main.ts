@@ -16,6 +16,7 @@ import { SqliteStore } from '../store/sqlite.js';
 import { MsrpEndpoint } from '../msrp/endpoint.js';
 import { systemClock } from '../sip/clock.js';
 import { runDemo } from './demo.js';
+import { addHistoryCommands, CliError } from './histories.js';
 
 function parseListen(value: string): { address: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
@@ -104,8 +105,10 @@ program
     console.log(JSON.stringify(loadConfig(file), null, 2));
   });
 
+addHistoryCommands(program);
+
 program.parseAsync().catch((e: unknown) => {
-  if (e instanceof ConfigError) {
+  if (e instanceof ConfigError || e instanceof CliError) {
     console.error(`im-history: ${e.message}`);
     process.exit(2);
   }

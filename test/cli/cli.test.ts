@@ -1,0 +1,74 @@
+// The `im-history` command as a person uses it: demo, histories list/show/search/export/delete,
+// check-config, --help, and clear errors with non-zero exit codes for bad input.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/paths.js';
+
+const CLI = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('im-history --help lists the commands; each has --help', () => {
+  const r = run('--help');
+  assert.equal(r.code, 0);
+  for (const c of ['serve', 'demo', 'histories', 'check-config']) assert.match(r.out, new RegExp(`\\b${c}\\b`));
+  for (const c of ['list', 'show', 'search', 'export', 'delete']) assert.equal(run('histories', c, '--help').code, 0, c);
+});
+
+test('demo records a session; histories list/show/search/export/delete read it with per-user visibility', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+  const db = join(dir, 'h.db');
+  const demo = run('demo', '--db', db);
+  assert.equal(demo.code, 0, demo.err);
+  assert.match(demo.out, /History "weekly-sync" \(session\)/);
+  assert.match(demo.out, /messages: {4}4/);
+
+  const list = run('histories', 'list', '--db', db);
+  assert.equal(list.code, 0);
+  assert.match(list.out, /weekly-sync\tsip:alice@example\.net\tended/);
+
+  const hit = run('histories', 'search', 'release', 'candidate', '--db', db);
+  assert.match(hit.out, /sip:bob@example\.net: .*«release» «candidate»/);
+  assert.equal(run('histories', 'search', 'nothing-like-this', '--db', db).out.trim(), 'no matches');
+
+  // Bob took part: he sees it. Eve did not: for her it does not exist (exit 2, clear message).
+  assert.match(run('histories', 'show', 'weekly-sync', '--db', db, '--as', 'sip:bob@example.net').out, /Great — I will update the changelog\./);
+  const eve = run('histories', 'show', 'weekly-sync', '--db', db, '--as', 'sip:eve@example.net');
+  assert.equal(eve.code, 2);
+  assert.match(eve.err, /no history "weekly-sync" visible to sip:eve@example\.net/);
+
+  const out = join(dir, 'exports');
+  const exp = run('histories', 'export', 'weekly-sync', '--db', db, '-o', out, '-f', 'json');
+  assert.equal(exp.code, 0, exp.err);
+  const file = exp.out.trim();
+  assert.ok(file.startsWith(out) && existsSync(file));
+  assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { messages: unknown[] }).messages.length, 4);
+
+  assert.equal(run('histories', 'delete', 'weekly-sync', '--db', db).code, 2);
+  assert.equal(run('histories', 'delete', 'weekly-sync', '--db', db, '--yes').code, 0);
+  assert.equal(run('histories', 'list', '--db', db).out.trim(), 'no histories');
+});
+
+test('check-config names the bad field and exits 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ sip: { udp: [{ address: '127.0.0.1', port: 70000 }] }, history: { trustedPeers: ['example.net'] } }));
+  const r = run('check-config', bad);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /sip\.udp\.0\.port/);
+  assert.match(r.err, /history\.trustedPeers\.0: must be an IP address or CIDR block/);
+  const good = join(dir, 'good.json');
+  writeFileSync(good, JSON.stringify({ history: { conferenceFactories: ['sip:factory@example.net'] } }));
+  const ok = run('check-config', good);
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal((JSON.parse(ok.out) as { history: { maxSessions: number } }).history.maxSessions, 1000);
+  const notJson = join(dir, 'x.json');
+  writeFileSync(notJson, '{ nope');
+  assert.match(run('check-config', notJson).err, /not valid JSON/);
+});
