@@ -38,7 +38,7 @@ test('issue 4: text export is the transcript; JSON keeps text as text and binary
   assert.deepEqual(readdirSync(root).sort(), [js, txt].map((p) => p.slice(root.length + 1)).sort());
   const text = readFileSync(txt, 'utf8');
   assert.match(text, /History "\.\.\/weekly-sync"/);
-  assert.match(text, /\[2026-11-25 10:00:01Z\] sip:alice@example\.net: hello\n    world/);
+  assert.match(text, /\[2026-11-25 10:00:01Z\] sip:alice@example\.net: hello\n {4}world/);
   assert.match(text, /sip:bob@example\.net: \[image\/png, 4 bytes\]/);
   const json = JSON.parse(readFileSync(js, 'utf8')) as { messages: { body?: string; bodyBase64?: string }[] };
   assert.equal(json.messages[0]!.body, 'hello\nworld');
