@@ -21,7 +21,7 @@ import type { UserAgent } from '../sip/ua/user-agent.js';
 import { resolveSessionTimerConfig } from '../sip/session-timer/config.js';
 import type { HistoryStore } from '../store/types.js';
 import { HistoryTypeError, readHistoryType } from './history-type.js';
-import { acceptsIm, authenticatedOriginator, authorize, matchFactory, rejection, trustList, type PolicyConfig, type PolicyRejection } from './policy.js';
+import { acceptsIm, aor, authenticatedOriginator, authorize, matchFactory, rejection, trustList, type PolicyConfig, type PolicyRejection } from './policy.js';
 import { readRefer } from './refer.js';
 import { HistorySession } from './session.js';
 import type { UserPlane } from './user-plane.js';
@@ -129,6 +129,14 @@ export class HistoryFunction {
     const denied = authorize(initiator, target.imUsers.map((u) => u.uri), this.policy);
     if (denied !== undefined) return refuse(denied);
 
+    // Playback: the initiator must be able to see the history (same rule as read access).
+    let playback;
+    if (history.type === 'playback') {
+      const visible = await this.opts.store.historiesVisibleTo(aor(initiator));
+      playback = visible.filter((h) => h.name === history.filename && h.type === 'session').sort((a, b) => b.createdAt - a.createdAt)[0];
+      if (playback === undefined) return refuse(rejection(404, `Not Found: no history "${history.filename}" visible to ${aor(initiator)}`));
+    }
+
     const session = new HistorySession(
       {
         ua: this.opts.ua,
@@ -145,7 +153,7 @@ export class HistoryFunction {
         contactUri: this.contactUri(factoryUri),
         ended: (s) => this.sessions.delete(s),
       },
-      { refer: incoming, initiator, factoryUri, imUsers: target.imUsers, history, target },
+      { refer: incoming, initiator, factoryUri, imUsers: target.imUsers, history, target, ...(playback !== undefined ? { playback } : {}) },
     );
     this.sessions.add(session);
     await session.start();

@@ -11,8 +11,11 @@
 import { getParam } from '../sip/message/headers/scan.js';
 import { isSipUri, unescape, type Uri } from '../sip/message/headers/uri.js';
 
-/** `session`: record the IM session the REFER sets up. */
-export const HISTORY_TYPES = ['session'] as const;
+/**
+ * `session`: record the IM session the REFER sets up. `playback` (beyond the seed, issue 4):
+ * set up a session and play a stored history, named by `filename`, into it.
+ */
+export const HISTORY_TYPES = ['session', 'playback'] as const;
 export type HistoryType = (typeof HISTORY_TYPES)[number];
 
 export const MAX_FILENAME_LENGTH = 128;
@@ -61,6 +64,7 @@ export function readHistoryType(uri: Uri, defaultType: HistoryType = 'session'):
     const problem = filenameProblem(filename);
     if (problem !== undefined) throw new HistoryTypeError(`History Filename ${problem}`);
   }
+  if (type === 'playback' && filename === undefined) throw new HistoryTypeError('playback needs the filename of the history to play');
   const raw = uri.params.filter((p) => ['history', 'filename'].includes(p.name.toLowerCase()));
   return { type: type as HistoryType, filename, raw };
 }

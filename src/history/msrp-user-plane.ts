@@ -59,6 +59,13 @@ export class MsrpUserPlane implements UserPlane {
     await session.start(media.path, 'active', media.setup);
   }
 
+  async send(historyId: string, contentType: string, body: Buffer): Promise<void> {
+    const session = this.sessions.get(historyId);
+    if (session === undefined) throw new Error(`no MSRP session for history ${historyId}`);
+    await session.opened();
+    await session.send(contentType, body);
+  }
+
   async close(historyId: string): Promise<void> {
     const s = this.sessions.get(historyId);
     this.sessions.delete(historyId);

@@ -26,6 +26,7 @@ import { parseMultipart } from '../sip/message/headers/multipart.js';
 import type { HistoryRecord, HistoryStore, StoredHeader } from '../store/types.js';
 import type { Clock } from '../sip/clock.js';
 import { parseConferenceInfo } from '../conference/conference-info.js';
+import { buildCpim, newImdnMessageId } from '../cpim/serialize.js';
 import { Roster } from '../conference/roster.js';
 import { buildFactoryInvite, IM_ACCEPT_CONTACT } from './originate.js';
 import type { HistoryTypeParam } from './history-type.js';
@@ -51,6 +52,8 @@ export interface SessionDeps {
 }
 
 export interface SessionRequest {
+  /** For a playback session: the stored history to play into the new session. */
+  playback?: HistoryRecord;
   refer: IncomingRequest;
   initiator: SipUri;
   factoryUri: string;
@@ -92,7 +95,10 @@ export class HistorySession {
     const { deps } = this;
     const now = Date.now();
     this.record = await deps.store.createHistory({
-      name: this.req.history.filename ?? `session-${new Date(now).toISOString()}`,
+      name:
+        this.req.playback !== undefined
+          ? `playback of ${this.req.playback.name}`
+          : (this.req.history.filename ?? `session-${new Date(now).toISOString()}`),
       type: this.req.history.type,
       owner: formatUri({ ...initiator, params: [], headers: [], port: undefined }),
       conferenceFactory: this.req.factoryUri,
@@ -264,6 +270,36 @@ export class HistorySession {
       return;
     }
     this.subscribeConference(dialog);
+    if (this.req.playback !== undefined) void this.play(this.req.playback);
+  }
+
+  /**
+   * Playback (issue 4): the stored messages go into the new session in their order, each as
+   * message/cpim (RFC 3862) with its original sender and DateTime and a fresh imdn.Message-ID.
+   */
+  private async play(source: HistoryRecord): Promise<void> {
+    const messages = await this.deps.store.messages(source.id);
+    const to = this.dialog?.remoteTarget ?? this.req.factoryUri;
+    let played = 0;
+    for (const m of messages) {
+      if (this.phase !== 'active') break;
+      const body = buildCpim({
+        from: { uri: m.sender },
+        to: [{ uri: to }],
+        dateTime: new Date(m.at),
+        imdn: { messageId: newImdnMessageId() },
+        contentType: m.contentType,
+        body: m.body,
+      });
+      try {
+        await this.deps.userPlane.send(this.record.id, 'message/cpim', body);
+        played++;
+      } catch (e) {
+        this.log.warn({ err: String(e), played }, 'playback stopped');
+        return;
+      }
+    }
+    this.log.info({ played, source: source.id }, 'playback complete');
   }
 
   /** Seed 1.3-5: SUBSCRIBE to the conference event package at the IM Session Identity. */

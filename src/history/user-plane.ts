@@ -16,6 +16,8 @@ export interface UserPlane {
   offer(historyId: string): Promise<string>;
   /** The focus's SDP answer arrived on the 2xx; throws when it is unusable. */
   answer(historyId: string, sdp: Buffer): Promise<void>;
+  /** Send a message into the session (playback); resolves when the peer took it. */
+  send(historyId: string, contentType: string, body: Buffer): Promise<void>;
   /** The session is over (BYE, failure, shutdown). */
   close(historyId: string): Promise<void>;
 }
@@ -50,6 +52,10 @@ export class SignallingOnlyUserPlane implements UserPlane {
   async answer(_historyId: string, sdp: Buffer): Promise<void> {
     const media = parseMsrpAnswer(sdp.toString('utf8'));
     if (media.port === 0) throw new Error('the focus rejected the MSRP stream (port 0)');
+  }
+
+  async send(): Promise<void> {
+    throw new Error('no MSRP in a signalling-only user plane');
   }
 
   async close(historyId: string): Promise<void> {
