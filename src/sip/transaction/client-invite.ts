@@ -36,6 +36,8 @@ type Event =
 type Transition = `${ClientInviteState}:${Event['kind']}`;
 type TimerName = 'A' | 'B' | 'D' | 'M' | 'cancelGuard';
 
+const TIMER_EVENTS = { A: 'timerA', B: 'timerB', M: 'timerM', D: 'timerD', cancelGuard: 'cancelGuard' } as const satisfies Record<TimerName, Event['kind']>;
+
 export class ClientInviteTransaction {
   readonly method = 'INVITE';
   private current: ClientInviteState = 'calling';
@@ -56,7 +58,7 @@ export class ClientInviteTransaction {
     readonly branch: string,
     private readonly handlers: ClientTransactionHandlers,
   ) {
-    this.timers = new TimerSet(ctx.clock);
+    this.timers = new TimerSet(ctx.timerQueues, (name) => this.dispatch({ kind: TIMER_EVENTS[name] }));
   }
 
   get state(): ClientInviteState {
@@ -74,9 +76,9 @@ export class ClientInviteTransaction {
     const a = this.ctx.timers.A;
     if (a !== undefined) {
       this.intervalA = a;
-      this.timers.start('A', a, () => this.dispatch({ kind: 'timerA' }));
+      this.timers.start('A', a);
     }
-    this.timers.start('B', this.ctx.timers.B, () => this.dispatch({ kind: 'timerB' }));
+    this.timers.start('B', this.ctx.timers.B);
   }
 
   /** A response matched to this transaction by the layer (§17.1.3). */
@@ -104,7 +106,7 @@ export class ClientInviteTransaction {
         this.ctx.counters.retransmissionsSent++;
         this.transmit(this.request);
         this.intervalA *= 2;
-        this.timers.start('A', this.intervalA, () => this.dispatch({ kind: 'timerA' }));
+        this.timers.start('A', this.intervalA);
         return;
       }
       case 'calling:timerB':
@@ -132,7 +134,7 @@ export class ClientInviteTransaction {
         this.current = 'accepted';
         this.pendingCancel = undefined;
         this.timers.cancel('A', 'B', 'cancelGuard');
-        this.timers.start('M', this.ctx.timers.M, () => this.dispatch({ kind: 'timerM' }));
+        this.timers.start('M', this.ctx.timers.M);
         if (ev.kind === '2xx') this.handlers.onFinal(ev.res);
         return;
       }
@@ -149,7 +151,7 @@ export class ClientInviteTransaction {
         this.timers.cancel('A', 'B', 'cancelGuard');
         this.ackRequest = buildNon2xxAck(this.request, res);
         this.transmit(this.ackRequest);
-        this.timers.start('D', this.ctx.timers.D, () => this.dispatch({ kind: 'timerD' }));
+        this.timers.start('D', this.ctx.timers.D);
         this.handlers.onFinal(res);
         return;
       }
@@ -191,7 +193,7 @@ export class ClientInviteTransaction {
   private sendCancel(send: () => void): void {
     if (this.cancelSent) return;
     this.cancelSent = true;
-    this.timers.start('cancelGuard', this.ctx.timers.B, () => this.dispatch({ kind: 'cancelGuard' }));
+    this.timers.start('cancelGuard', this.ctx.timers.B);
     send();
   }
 

@@ -27,6 +27,8 @@ type Event =
 type Transition = `${ClientNonInviteState}:${Event['kind']}`;
 type TimerName = 'E' | 'F' | 'K';
 
+const TIMER_EVENTS = { E: 'timerE', F: 'timerF', K: 'timerK' } as const satisfies Record<TimerName, Event['kind']>;
+
 export class ClientNonInviteTransaction {
   private current: ClientNonInviteState = 'trying';
   private readonly timers: TimerSet<TimerName>;
@@ -42,7 +44,7 @@ export class ClientNonInviteTransaction {
     readonly branch: string,
     private readonly handlers: ClientTransactionHandlers,
   ) {
-    this.timers = new TimerSet(ctx.clock);
+    this.timers = new TimerSet(ctx.timerQueues, (name) => this.dispatch({ kind: TIMER_EVENTS[name] }));
   }
 
   get method(): string {
@@ -59,9 +61,9 @@ export class ClientNonInviteTransaction {
     const e = this.ctx.timers.E;
     if (e !== undefined) {
       this.intervalE = e;
-      this.timers.start('E', e, () => this.dispatch({ kind: 'timerE' }));
+      this.timers.start('E', e);
     }
-    this.timers.start('F', this.ctx.timers.F, () => this.dispatch({ kind: 'timerF' }));
+    this.timers.start('F', this.ctx.timers.F);
   }
 
   receiveResponse(res: SipResponse): void {
@@ -77,7 +79,7 @@ export class ClientNonInviteTransaction {
         this.transmit();
         // §17.1.2.2: min(2*E, T2) in Trying; exactly T2 once a provisional has arrived.
         this.intervalE = this.current === 'trying' ? Math.min(2 * this.intervalE, this.ctx.timers.T2) : this.ctx.timers.T2;
-        this.timers.start('E', this.intervalE, () => this.dispatch({ kind: 'timerE' }));
+        this.timers.start('E', this.intervalE);
         return;
       }
       case 'trying:timerF':
@@ -95,7 +97,7 @@ export class ClientNonInviteTransaction {
       case 'proceeding:final': {
         this.current = 'completed';
         this.timers.cancel('E', 'F');
-        this.timers.start('K', this.ctx.timers.K, () => this.dispatch({ kind: 'timerK' }));
+        this.timers.start('K', this.ctx.timers.K);
         if (ev.kind === 'final') this.handlers.onFinal(ev.res);
         return;
       }

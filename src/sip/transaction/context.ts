@@ -48,10 +48,20 @@ export function newCounters(): TransactionCounters {
 
 export interface TransactionContext {
   readonly clock: Clock;
+  /** The layer's timer FIFOs (one per duration), for the machines' TimerSets. */
+  readonly timerQueues: TimerQueues;
   readonly timers: TimerDurations;
   readonly counters: TransactionCounters;
   /** Hand a message to the transport; rejects on a transport error (§18.4). */
   send(msg: SipMessage, dest: Destination): Promise<void>;
+  /**
+   * Send a server transaction's response and return its serialized bytes, which the machine
+   * keeps (instead of the message) to answer retransmissions with. A transport error goes
+   * to onError asynchronously, counted in transportErrors.
+   */
+  sendResponse(res: SipResponse, dest: Destination, onError: (err: TransactionTransportError) => void): Buffer;
+  /** Send kept response bytes again (a retransmission), errors as for sendResponse. */
+  resendResponse(bytes: Buffer, dest: Destination, onError: (err: TransactionTransportError) => void): void;
   /** Called once when the machine reaches Terminated, so the layer can forget it. */
   terminated(tx: object): void;
   /** RFC 6026 §7.1: an ACK matching an INVITE server transaction in Accepted goes to the TU. */
@@ -89,39 +99,166 @@ export interface ServerTransactionHandlers {
   onTerminated?(): void;
 }
 
+interface TimerOwner {
+  expired(e: TimerEntry): void;
+}
+
+interface TimerEntry {
+  /** The owning set while the timer is live; undefined once it fired or was cancelled. */
+  set: TimerOwner | undefined;
+  name: string;
+  /** Expiry, in clock.now() time. */
+  at: number;
+  queue: FixedDelayQueue;
+}
+
+/**
+ * Every timer of one duration (Timers J, K, I, L, M, D, F, H, a given G/A/E step): entries
+ * started later expire later, so they wait in a FIFO driven by a single clock timer armed for
+ * the oldest live entry, instead of one Timeout, closure and map entry per transaction.
+ * Cancelled entries are only marked and skipped when they reach the head.
+ */
+class FixedDelayQueue {
+  private items: (TimerEntry | undefined)[] = [];
+  private head = 0;
+  private live = 0;
+  private handle: TimerHandle | undefined;
+  private running = false;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly ms: number,
+  ) {}
+
+  add(set: TimerOwner, name: string): TimerEntry {
+    const e: TimerEntry = { set, name, at: this.clock.now() + this.ms, queue: this };
+    this.items.push(e);
+    this.live++;
+    if (this.handle === undefined && !this.running) this.arm(e.at);
+    return e;
+  }
+
+  cancelled(): void {
+    if (--this.live > 0) return;
+    // Nothing live: drop the marked entries and the clock timer (FakeClock.pending stays exact).
+    this.handle?.cancel();
+    this.handle = undefined;
+    this.items = [];
+    this.head = 0;
+  }
+
+  private arm(at: number): void {
+    this.handle = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => this.run());
+  }
+
+  private run(): void {
+    this.handle = undefined;
+    this.running = true;
+    try {
+      while (this.head < this.items.length) {
+        const e = this.items[this.head]!;
+        if (e.set !== undefined && e.at > this.clock.now()) break;
+        this.items[this.head++] = undefined;
+        const set = e.set;
+        if (set === undefined) continue;
+        e.set = undefined;
+        this.live--;
+        set.expired(e);
+      }
+    } finally {
+      this.running = false;
+      if (this.head === this.items.length) {
+        this.items = [];
+        this.head = 0;
+      } else {
+        if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+          this.items = this.items.slice(this.head);
+          this.head = 0;
+        }
+        if (this.live > 0) {
+          let i = this.head;
+          while (this.items[i]!.set === undefined) i++;
+          this.arm(this.items[i]!.at);
+        }
+      }
+    }
+  }
+}
+
+/** The FIFO queues of one layer, one per duration, all on the layer's clock. */
+export class TimerQueues {
+  private readonly byMs = new Map<number, FixedDelayQueue>();
+
+  constructor(readonly clock: Clock) {}
+
+  queue(ms: number): FixedDelayQueue {
+    const key = Math.max(0, ms);
+    let q = this.byMs.get(key);
+    if (q === undefined) {
+      q = new FixedDelayQueue(this.clock, key);
+      this.byMs.set(key, q);
+    }
+    return q;
+  }
+}
+
 /**
  * Named one-shot timers for a machine: starting a name again replaces its previous timer,
- * so no stale expiry can reach a state that has moved on.
+ * so no stale expiry can reach a state that has moved on. Expiries are reported through the
+ * one `fire` callback given at construction.
  */
-export class TimerSet<Name extends string> {
-  private readonly handles = new Map<Name, TimerHandle>();
+export class TimerSet<Name extends string> implements TimerOwner {
+  /** Live timers (a machine has at most a handful at once). */
+  private entries: TimerEntry[] | undefined;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly queues: TimerQueues,
+    private readonly fire: (name: Name) => void,
+  ) {}
 
-  start(name: Name, ms: number, fire: () => void): void {
+  start(name: Name, ms: number): void {
     this.cancel(name);
-    const handle = this.clock.setTimer(ms, () => {
-      if (this.handles.get(name) !== handle) return;
-      this.handles.delete(name);
-      fire();
-    });
-    this.handles.set(name, handle);
+    const e = this.queues.queue(ms).add(this, name);
+    if (this.entries === undefined) this.entries = [e];
+    else this.entries.push(e);
   }
 
   cancel(...names: Name[]): void {
-    for (const name of names) {
-      this.handles.get(name)?.cancel();
-      this.handles.delete(name);
+    const list = this.entries;
+    if (list === undefined) return;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i]!;
+      if (!names.includes(e.name as Name)) continue;
+      list.splice(i, 1);
+      e.set = undefined;
+      e.queue.cancelled();
     }
+    if (list.length === 0) this.entries = undefined;
   }
 
   cancelAll(): void {
-    for (const h of this.handles.values()) h.cancel();
-    this.handles.clear();
+    const list = this.entries;
+    if (list === undefined) return;
+    this.entries = undefined;
+    for (const e of list) {
+      e.set = undefined;
+      e.queue.cancelled();
+    }
   }
 
   has(name: Name): boolean {
-    return this.handles.has(name);
+    return this.entries?.some((e) => e.name === name) ?? false;
+  }
+
+  /** Called by the queue when `e` is due (e.set was already cleared). */
+  expired(e: TimerEntry): void {
+    const list = this.entries;
+    if (list !== undefined) {
+      const i = list.indexOf(e);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.entries = undefined;
+    }
+    this.fire(e.name as Name);
   }
 }
 

@@ -16,17 +16,20 @@
 import { systemClock, type Clock } from '../clock.js';
 import { ParseError } from '../message/errors.js';
 import { MissingHeaderError, type SipMessage, type SipRequest, type SipResponse } from '../message/message.js';
+import { parseDatagram } from '../message/parse.js';
+import { serialize } from '../message/serialize.js';
 import type { Destination, Transport } from '../transport/types.js';
 import { buildCancel, createResponse } from './build.js';
 import { ClientInviteTransaction } from './client-invite.js';
 import { ClientNonInviteTransaction } from './client-non-invite.js';
 import {
   newCounters,
+  TimerQueues,
   type ClientTransactionHandlers,
   type TransactionContext,
   type TransactionCounters,
 } from './context.js';
-import { TransactionLimitError, TransactionUsageError } from './errors.js';
+import { TransactionLimitError, TransactionTransportError, TransactionUsageError } from './errors.js';
 import { clientMatchKey, matchesCancelled, matchesServerTransaction, serverMatchKey } from './matching.js';
 import { responseDestination } from './response-address.js';
 import { ServerInviteTransaction } from './server-invite.js';
@@ -100,8 +103,31 @@ export class TransactionLayer {
     const config = resolveTimerConfig(options.timers);
     const base = {
       clock: this.clock,
+      timerQueues: new TimerQueues(this.clock),
       counters: this.counters,
       send: (msg: SipMessage, dest: Destination) => this.transport.send(msg, dest),
+      sendResponse: (res: SipResponse, dest: Destination, onError: (err: TransactionTransportError) => void): Buffer => {
+        if (this.transport.sendBytes === undefined) {
+          this.sendMessageReporting(res, dest, onError);
+          return serialize(res);
+        }
+        const bytes = serialize(res);
+        this.sendBytesReporting(bytes, dest, onError);
+        return bytes;
+      },
+      resendResponse: (bytes: Buffer, dest: Destination, onError: (err: TransactionTransportError) => void): void => {
+        if (this.transport.sendBytes !== undefined) return this.sendBytesReporting(bytes, dest, onError);
+        // A Transport without the bytes path (test doubles): hand it the message again.
+        let res: SipMessage;
+        try {
+          res = parseDatagram(bytes);
+        } catch (e) {
+          this.counters.transportErrors++;
+          queueMicrotask(() => onError(TransactionTransportError.from(e)));
+          return;
+        }
+        this.sendMessageReporting(res, dest, onError);
+      },
       terminated: (tx: object) => this.forget(tx),
       ackToTu: (ack: SipRequest, tx: object) => {
         if (tx instanceof ServerInviteTransaction) this.options.onRequest(ack, tx);
@@ -303,6 +329,26 @@ export class TransactionLayer {
     } catch {
       failed();
     }
+  }
+
+  private sendBytesReporting(bytes: Buffer, dest: Destination, onError: (err: TransactionTransportError) => void): void {
+    this.transport.sendBytes!(bytes, dest, (e) => {
+      this.counters.transportErrors++;
+      onError(TransactionTransportError.from(e));
+    });
+  }
+
+  private sendMessageReporting(msg: SipMessage, dest: Destination, onError: (err: TransactionTransportError) => void): void {
+    let p: Promise<void>;
+    try {
+      p = this.transport.send(msg, dest);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.catch((e: unknown) => {
+      this.counters.transportErrors++;
+      onError(TransactionTransportError.from(e));
+    });
   }
 
   private contextFor(dest: Destination): TransactionContext {

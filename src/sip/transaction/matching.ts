@@ -16,7 +16,8 @@ import { isRfc3261Branch, sentByKey, topVia } from './via.js';
 /** What matching needs to know of a server transaction. */
 export interface MatchableServerTransaction {
   readonly method: string;
-  readonly request: SipRequest;
+  /** To tag of the request that created the transaction (RFC 2543 matching). */
+  readonly requestToTag: string | undefined;
   /** To tag of the final response sent, if any (RFC 2543 ACK matching). */
   readonly finalToTag?: string | undefined;
 }
@@ -45,6 +46,11 @@ export function serverMatchKey(req: SipRequest): ServerMatchKey {
   return { key: parts.join('\n'), rfc3261: false };
 }
 
+/** Whether a key from serverMatchKey is a branch key (RFC 3261) rather than an RFC 2543 one. */
+export function isRfc3261Key(key: string): boolean {
+  return key.startsWith('3261\n');
+}
+
 /** §17.2.3: does `req` (sharing `tx`'s key) belong to `tx`? */
 export function matchesServerTransaction(tx: MatchableServerTransaction, req: SipRequest, rfc3261: boolean): boolean {
   if (req.method === 'ACK') {
@@ -53,13 +59,13 @@ export function matchesServerTransaction(tx: MatchableServerTransaction, req: Si
     return rfc3261 || tx.finalToTag === req.toTag();
   }
   if (tx.method !== req.method) return false;
-  return rfc3261 || tx.request.toTag() === req.toTag();
+  return rfc3261 || tx.requestToTag === req.toTag();
 }
 
 /** §9.2: the transaction a CANCEL (sharing its key) cancels, INVITE preferred. */
 export function matchesCancelled(tx: MatchableServerTransaction, cancel: SipRequest, rfc3261: boolean): boolean {
   if (tx.method === 'CANCEL' || tx.method === 'ACK') return false;
-  return rfc3261 || tx.request.toTag() === cancel.toTag();
+  return rfc3261 || tx.requestToTag === cancel.toTag();
 }
 
 /** §17.1.3: the client transaction key of a branch and a (CSeq) method. */

@@ -8,16 +8,16 @@
  * through, and a matching ACK goes up to the TU. Retransmitting the 2xx until the ACK comes
  * is the TU's job (§13.3.1.4), since that ACK is a transaction of its own.
  */
-import type { SipRequest, SipResponse } from '../message/message.js';
+import type { SipMessage, SipRequest, SipResponse } from '../message/message.js';
 import type { Destination } from '../transport/types.js';
 import { createTrying } from './build.js';
 import {
-  sendReporting,
   TimerSet,
   type ServerTransactionHandlers,
   type TransactionContext,
 } from './context.js';
-import type { TransactionTransportError } from './errors.js';
+import { TransactionUsageError, type TransactionTransportError } from './errors.js';
+import { isRfc3261Key } from './matching.js';
 
 export type ServerInviteState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
@@ -37,6 +37,8 @@ type Event =
 type Transition = `${ServerInviteState}:${Event['kind']}`;
 type TimerName = '100' | 'G' | 'H' | 'I' | 'L';
 
+const TIMER_EVENTS = { '100': 'timer100', L: 'timerL', G: 'timerG', H: 'timerH', I: 'timerI' } as const satisfies Record<TimerName, Event['kind']>;
+
 export interface ServerInviteOptions {
   /** §17.2.1: send 100 Trying if the TU has not answered within this many ms (default 200). */
   tryingDelay: number;
@@ -50,38 +52,59 @@ export class ServerInviteTransaction {
   private readonly timers: TimerSet<TimerName>;
   private readonly receivedAt: number;
   private intervalG = 0;
-  private last: SipResponse | undefined;
+  /** The request until the final response; then only what matching needs is kept. */
+  private req: SipRequest | undefined;
+  private savedToTag: string | undefined;
+  /** The last response sent, serialized: what retransmissions (request or Timer G) resend. */
+  private lastBytes: Buffer | undefined;
+  private finalTag: string | undefined;
 
   constructor(
     private readonly ctx: TransactionContext,
-    readonly request: SipRequest,
+    request: SipRequest,
     /** §18.2.2: where every response of this transaction goes. */
     readonly responseDestination: Destination,
     /** Matching key of the layer (§17.2.3), kept here so the layer can unregister it. */
     readonly key: string,
     private readonly options: ServerInviteOptions,
   ) {
-    this.timers = new TimerSet(ctx.clock);
+    this.req = request;
+    this.timers = new TimerSet(ctx.timerQueues, (name) => this.dispatch({ kind: TIMER_EVENTS[name] }));
     this.receivedAt = ctx.clock.now();
+  }
+
+  /**
+   * The INVITE. Once a final response is sent the transaction keeps only that response's
+   * bytes, its destination and the matching key (it may linger for Timer L or H), so this
+   * then throws: the TU keeps the request it was given if it needs it.
+   */
+  get request(): SipRequest {
+    if (this.req === undefined) throw new TransactionUsageError('the INVITE request is released after the final response');
+    return this.req;
+  }
+
+  /** To tag of the request, for RFC 2543 matching (§17.2.3). */
+  get requestToTag(): string | undefined {
+    return this.req !== undefined ? this.req.toTag() : this.savedToTag;
   }
 
   get state(): ServerInviteState {
     return this.current;
   }
 
-  /** The most recent response sent: what a request retransmission is answered with. */
-  get lastResponse(): SipResponse | undefined {
-    return this.last;
+  /** The most recent response sent, serialized: what a request retransmission is answered with. */
+  get lastResponseBytes(): Buffer | undefined {
+    return this.lastBytes;
   }
 
   /** To tag of the final response, for RFC 2543 ACK matching (§17.2.3). */
   get finalToTag(): string | undefined {
-    return this.last !== undefined && this.last.status >= 200 ? this.last.toTag() : undefined;
+    return this.finalTag;
   }
 
   /** Enter Proceeding: arm the 100 Trying the TU may pre-empt by answering first. */
   start(): void {
-    this.timers.start('100', this.options.tryingDelay, () => this.dispatch({ kind: 'timer100' }));
+    this.timers.start('100', this.options.tryingDelay);
   }
 
   /**
@@ -112,18 +135,17 @@ export class ServerInviteTransaction {
     const t: Transition = `${this.current}:${ev.kind}`;
     switch (t) {
       case 'proceeding:timer100':
-        if (this.last === undefined) this.send(createTrying(this.request, this.ctx.clock.now() - this.receivedAt));
+        if (this.lastBytes === undefined) this.send(createTrying(this.request, this.ctx.clock.now() - this.receivedAt));
         return true;
       case 'proceeding:retransmission':
         this.ctx.counters.retransmissionsReceived++;
         // The client is already retransmitting: answer with the latest provisional now rather
         // than wait out the 200 ms; that is what the 100 is for (§17.2.1).
-        if (this.last === undefined) {
+        if (this.lastBytes === undefined) {
           this.timers.cancel('100');
           this.send(createTrying(this.request, this.ctx.clock.now() - this.receivedAt));
         } else {
-          this.ctx.counters.retransmissionsSent++;
-          this.send(this.last);
+          this.resendLast();
         }
         return true;
       case 'proceeding:1xx':
@@ -133,7 +155,7 @@ export class ServerInviteTransaction {
       case 'proceeding:2xx':
         this.current = 'accepted';
         this.timers.cancel('100');
-        this.timers.start('L', this.ctx.timers.L, () => this.dispatch({ kind: 'timerL' }));
+        this.timers.start('L', this.ctx.timers.L);
         if (ev.kind === '2xx') this.send(ev.res);
         return true;
       case 'accepted:2xx':
@@ -146,9 +168,9 @@ export class ServerInviteTransaction {
         const g = this.ctx.timers.G;
         if (g !== undefined) {
           this.intervalG = g;
-          this.timers.start('G', g, () => this.dispatch({ kind: 'timerG' }));
+          this.timers.start('G', g);
         }
-        this.timers.start('H', this.ctx.timers.H, () => this.dispatch({ kind: 'timerH' }));
+        this.timers.start('H', this.ctx.timers.H);
         if (ev.kind === '3xx-6xx') this.send(ev.res);
         return true;
       }
@@ -159,7 +181,7 @@ export class ServerInviteTransaction {
       case 'completed:timerG':
         this.resendLast();
         this.intervalG = Math.min(2 * this.intervalG, this.ctx.timers.T2);
-        this.timers.start('G', this.intervalG, () => this.dispatch({ kind: 'timerG' }));
+        this.timers.start('G', this.intervalG);
         return true;
       case 'completed:timerH':
         // §17.2.1: the ACK never came; the TU learns the transaction failed.
@@ -169,7 +191,7 @@ export class ServerInviteTransaction {
       case 'completed:ack':
         this.current = 'confirmed';
         this.timers.cancel('G', 'H');
-        this.timers.start('I', this.ctx.timers.I, () => this.dispatch({ kind: 'timerI' }));
+        this.timers.start('I', this.ctx.timers.I);
         return true;
       case 'confirmed:ack':
       case 'confirmed:retransmission':
@@ -199,14 +221,29 @@ export class ServerInviteTransaction {
   }
 
   private resendLast(): void {
-    if (this.last === undefined) return;
+    if (this.lastBytes === undefined) return;
     this.ctx.counters.retransmissionsSent++;
-    this.send(this.last);
+    this.ctx.resendResponse(this.lastBytes, this.responseDestination, this.onSendError);
   }
 
+  private readonly onSendError = (err: TransactionTransportError): void => void this.dispatch({ kind: 'transportError', err });
+
   private send(res: SipResponse): void {
-    this.last = res;
-    sendReporting(this.ctx, res, this.responseDestination, (err) => this.dispatch({ kind: 'transportError', err }));
+    this.lastBytes = this.ctx.sendResponse(res, this.responseDestination, this.onSendError);
+    if (res.status >= 200) this.release(res);
+  }
+
+  /**
+   * After a final response only its bytes, the destination and the key are needed (Timer G
+   * retransmissions, absorbing INVITE retransmissions, matching the ACK); RFC 2543 matching
+   * also needs the request's and the response's To tags.
+   */
+  private release(res: SipResponse): void {
+    if (!isRfc3261Key(this.key)) {
+      this.finalTag = safeToTag(res);
+      if (this.req !== undefined) this.savedToTag = safeToTag(this.req);
+    }
+    this.req = undefined;
   }
 
   private terminate(inform?: () => void): void {
@@ -218,5 +255,13 @@ export class ServerInviteTransaction {
     } finally {
       this.handlers.onTerminated?.();
     }
+  }
+}
+
+function safeToTag(msg: SipMessage): string | undefined {
+  try {
+    return msg.toTag();
+  } catch {
+    return undefined;
   }
 }

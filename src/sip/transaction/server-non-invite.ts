@@ -9,12 +9,12 @@
 import type { SipRequest, SipResponse } from '../message/message.js';
 import type { Destination } from '../transport/types.js';
 import {
-  sendReporting,
   TimerSet,
   type ServerTransactionHandlers,
   type TransactionContext,
 } from './context.js';
-import type { TransactionTransportError } from './errors.js';
+import { TransactionUsageError, type TransactionTransportError } from './errors.js';
+import { isRfc3261Key } from './matching.js';
 
 export type ServerNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
@@ -29,39 +29,60 @@ type Event =
 type Transition = `${ServerNonInviteState}:${Event['kind']}`;
 type TimerName = 'J' | 'abandoned';
 
+const TIMER_EVENTS = { abandoned: 'abandoned', J: 'timerJ' } as const satisfies Record<TimerName, Event['kind']>;
+
 export class ServerNonInviteTransaction {
   /** The TU's callbacks; set them from onRequest. */
   handlers: ServerTransactionHandlers = {};
+  readonly method: string;
   private current: ServerNonInviteState = 'trying';
   private readonly timers: TimerSet<TimerName>;
-  private last: SipResponse | undefined;
+  /** The request until the final response; then only what matching needs is kept. */
+  private req: SipRequest | undefined;
+  private savedToTag: string | undefined;
+  /** The last response sent, serialized: what a request retransmission is answered with. */
+  private lastBytes: Buffer | undefined;
 
   constructor(
     private readonly ctx: TransactionContext,
-    readonly request: SipRequest,
+    request: SipRequest,
     /** §18.2.2: where every response of this transaction goes. */
     readonly responseDestination: Destination,
     /** Matching key of the layer (§17.2.3), kept here so the layer can unregister it. */
     readonly key: string,
   ) {
-    this.timers = new TimerSet(ctx.clock);
+    this.req = request;
+    this.method = request.method;
+    this.timers = new TimerSet(ctx.timerQueues, (name) => this.dispatch({ kind: TIMER_EVENTS[name] }));
   }
 
-  get method(): string {
-    return this.request.method;
+  /**
+   * The request. Once the final response is sent the transaction keeps only its serialized
+   * bytes, destination and matching key (a lingering transaction costs a few hundred bytes
+   * for Timer J), so this then throws: the TU keeps the request it was given if it needs it.
+   */
+  get request(): SipRequest {
+    if (this.req === undefined) throw new TransactionUsageError(`the ${this.method} request is released after the final response`);
+    return this.req;
+  }
+
+  /** To tag of the request, for RFC 2543 matching (§17.2.3). */
+  get requestToTag(): string | undefined {
+    return this.req !== undefined ? this.req.toTag() : this.savedToTag;
   }
 
   get state(): ServerNonInviteState {
     return this.current;
   }
 
-  get lastResponse(): SipResponse | undefined {
-    return this.last;
+  /** The serialized last response (what a retransmitted request gets), if any. */
+  get lastResponseBytes(): Buffer | undefined {
+    return this.lastBytes;
   }
 
   /** Enter Trying. The request itself is passed to the TU by the layer. */
   start(): void {
-    this.timers.start('abandoned', this.ctx.timers.F, () => this.dispatch({ kind: 'abandoned' }));
+    this.timers.start('abandoned', this.ctx.timers.F);
   }
 
   /** The TU's response; false when discarded (§17.2.2: any response after the final one). */
@@ -88,9 +109,9 @@ export class ServerNonInviteTransaction {
       case 'proceeding:retransmission':
       case 'completed:retransmission':
         this.ctx.counters.retransmissionsReceived++;
-        if (this.last !== undefined) {
+        if (this.lastBytes !== undefined) {
           this.ctx.counters.retransmissionsSent++;
-          this.send(this.last);
+          this.ctx.resendResponse(this.lastBytes, this.responseDestination, this.onSendError);
         }
         return true;
       case 'trying:1xx':
@@ -102,7 +123,7 @@ export class ServerNonInviteTransaction {
       case 'proceeding:final':
         this.current = 'completed';
         this.timers.cancel('abandoned');
-        this.timers.start('J', this.ctx.timers.J, () => this.dispatch({ kind: 'timerJ' }));
+        this.timers.start('J', this.ctx.timers.J);
         if (ev.kind === 'final') this.send(ev.res);
         return true;
       case 'completed:timerJ':
@@ -125,9 +146,25 @@ export class ServerNonInviteTransaction {
     }
   }
 
+  private readonly onSendError = (err: TransactionTransportError): void => void this.dispatch({ kind: 'transportError', err });
+
   private send(res: SipResponse): void {
-    this.last = res;
-    sendReporting(this.ctx, res, this.responseDestination, (err) => this.dispatch({ kind: 'transportError', err }));
+    this.lastBytes = this.ctx.sendResponse(res, this.responseDestination, this.onSendError);
+    if (res.status >= 200) this.release();
+  }
+
+  /** After the final response only the bytes, destination and key are needed (§17.2.2). */
+  private release(): void {
+    const req = this.req;
+    if (req === undefined) return;
+    if (!isRfc3261Key(this.key)) {
+      try {
+        this.savedToTag = req.toTag();
+      } catch {
+        this.savedToTag = undefined;
+      }
+    }
+    this.req = undefined;
   }
 
   private terminate(inform?: () => void): void {

@@ -38,6 +38,15 @@ export interface TransportLimits {
   maxPendingWriteBytes: number;
   /** After a fatal framing error, how long the half-closed socket may linger for the 400 to drain. */
   closeLingerMs: number;
+  /**
+   * SO_RCVBUF of each UDP socket. The OS default (Linux net.core.rmem_default, ~208 KB, some
+   * 150 datagrams) overflows during a GC pause at a few thousand messages/s, and a datagram
+   * the kernel drops costs a retransmission (§17.1.1.2) or a failed call. The kernel caps
+   * the value at net.core.rmem_max (and Linux doubles it for bookkeeping). 0 = OS default.
+   */
+  udpRecvBufferBytes: number;
+  /** SO_SNDBUF of each UDP socket (capped at net.core.wmem_max). 0 = OS default. */
+  udpSendBufferBytes: number;
 }
 
 export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
@@ -51,6 +60,8 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   connectTimeoutMs: 10_000,
   maxPendingWriteBytes: 1024 * 1024,
   closeLingerMs: 2_000,
+  udpRecvBufferBytes: 4 * 1024 * 1024,
+  udpSendBufferBytes: 4 * 1024 * 1024,
 };
 
 export type TransportLimitsInput = Partial<Omit<TransportLimits, 'parse'>> & { parse?: Partial<ParseLimits> };

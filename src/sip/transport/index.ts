@@ -56,6 +56,13 @@ export class SipTransports implements Transport {
     return Promise.reject(new TransportError(`no ${dest.transport} transport configured`, 'NO_TRANSPORT'));
   }
 
+  sendBytes(bytes: Buffer, dest: Destination, onError?: (err: Error) => void): void {
+    if (dest.transport === 'UDP' && this.udp !== undefined) return this.udp.sendBytes(bytes, dest, onError);
+    if (dest.transport === 'TCP' && this.tcp !== undefined) return this.tcp.sendBytes(bytes, dest, onError);
+    const err = new TransportError(`no ${dest.transport} transport configured`, 'NO_TRANSPORT');
+    if (onError !== undefined) queueMicrotask(() => onError(err));
+  }
+
   isReliable(t: TransportName): boolean {
     return isReliable(t);
   }

@@ -155,6 +155,18 @@ export class TcpTransport {
     );
   }
 
+  /** Transport.sendBytes: a serialized message, with no Promise to await. */
+  sendBytes(bytes: Buffer, dest: Destination, onError?: (err: Error) => void): void {
+    const p = this.closed
+      ? Promise.reject(new TransportError('TCP transport is closed', 'CLOSED'))
+      : this.connectionFor(dest).then((conn) => conn.write(bytes));
+    p.catch((err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      if (onError !== undefined) onError(e);
+      else this.ctx.logger.warn({ transport: 'TCP', dest: hostport(dest.address, dest.port), err: e }, 'sip message not sent');
+    });
+  }
+
   private connectionFor(dest: Destination): Promise<TcpConnection> {
     if (dest.connectionId !== undefined) {
       const c = this.conns.get(dest.connectionId);

@@ -37,6 +37,12 @@ export interface Transport {
   readonly listening: readonly ListenAddress[];
   /** Serialize and send. Rejects on a transport error (§18.4: reported to the transaction). */
   send(msg: SipMessage, dest: Destination): Promise<void>;
+  /**
+   * Optional fast path for a message already serialized (what a server transaction keeps to
+   * answer retransmissions with): no Promise per datagram. A transport error goes to
+   * `onError`, always asynchronously, or is logged when there is none.
+   */
+  sendBytes?(bytes: Buffer, dest: Destination, onError?: (err: Error) => void): void;
   /** Whether this transport is reliable (no retransmissions needed, §17.1.1.2). */
   isReliable(t: TransportName): boolean;
   close(): Promise<void>;

@@ -34,9 +34,13 @@ interface BoundSocket {
   port: number;
 }
 
-function bindOne(spec: ListenSpec): Promise<BoundSocket> {
+function bindOne(spec: ListenSpec, ctx: TransportContext): Promise<BoundSocket> {
   const family = isIP(spec.address) === 6 ? 6 : 4;
-  const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
+  const options: dgram.SocketOptions = { type: family === 6 ? 'udp6' : 'udp4' };
+  // Node applies these right after bind (setsockopt SO_RCVBUF/SO_SNDBUF); the kernel caps them.
+  if (ctx.limits.udpRecvBufferBytes > 0) options.recvBufferSize = ctx.limits.udpRecvBufferBytes;
+  if (ctx.limits.udpSendBufferBytes > 0) options.sendBufferSize = ctx.limits.udpSendBufferBytes;
+  const socket = dgram.createSocket(options);
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => {
       socket.close();
@@ -77,7 +81,7 @@ export class UdpTransport {
   static async open(specs: readonly ListenSpec[], ctx: TransportContext, events: TransportEvents): Promise<UdpTransport> {
     const bound: BoundSocket[] = [];
     try {
-      for (const s of specs) bound.push(await bindOne(s));
+      for (const s of specs) bound.push(await bindOne(s, ctx));
     } catch (e) {
       for (const b of bound) b.socket.close();
       throw e;
@@ -162,6 +166,25 @@ export class UdpTransport {
       b.socket.send(buf, dest.port, address, (err) => (err ? reject(err) : resolve()));
     });
     this.ctx.logger.debug({ ...log, start: msg.isRequest() ? msg.method : msg.status }, 'sip message sent');
+  }
+
+  /** Transport.sendBytes: a serialized message, with no Promise (the response path). */
+  sendBytes(bytes: Buffer, dest: Destination, onError?: (err: Error) => void): void {
+    const fail = (err: Error): void => {
+      if (onError !== undefined) queueMicrotask(() => onError(err));
+      else this.ctx.logger.warn({ transport: 'UDP', dest: hostport(dest.address, dest.port), err }, 'sip message not sent');
+    };
+    if (this.closed) return fail(new TransportError('UDP transport is closed', 'CLOSED'));
+    const b = this.pick(dest);
+    if (b === undefined) return fail(new TransportError(`no UDP socket can reach ${dest.address}`, 'NO_TRANSPORT'));
+    if (bytes.length > MAX_UDP_PAYLOAD) return fail(new TransportError(`message of ${bytes.length} bytes does not fit a UDP datagram`, 'TOO_LARGE'));
+    if (bytes.length > UDP_MTU_GUIDE) {
+      this.ctx.logger.warn({ transport: 'UDP', socket: b.id, dest: hostport(dest.address, dest.port), bytes: bytes.length }, 'message larger than 1300 bytes sent over UDP (RFC 3261 §18.1.1)');
+    }
+    const address = b.family === 6 && isIP(dest.address) === 4 ? `::ffff:${dest.address}` : dest.address;
+    b.socket.send(bytes, dest.port, address, (err) => {
+      if (err) fail(err);
+    });
   }
 
   async close(): Promise<void> {

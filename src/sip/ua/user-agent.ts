@@ -10,13 +10,14 @@
  * retransmits its 2xx until the ACK, T1 doubling to T2, and BYEs after 64*T1), §15.1.2
  * (BYE ends the dialog).
  */
-import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { SipRequest, SipResponse, type SipMessage } from '../message/message.js';
 import { checkRequest, type UasProfile } from '../message/validate.js';
+import { serialize } from '../message/serialize.js';
 import { TransactionLayer, type ServerTransaction } from '../transaction/layer.js';
 import { ClientInviteTransaction } from '../transaction/client-invite.js';
 import { createResponse } from '../transaction/build.js';
+import { randomHex } from '../transaction/via.js';
 import { resolveTimerConfig, type TimerConfig } from '../transaction/timers.js';
 import type { Destination, Transport, TransportName } from '../transport/types.js';
 import { responseDestination } from '../transport/received.js';
@@ -70,7 +71,9 @@ export interface InviteResult {
 }
 
 interface UasInviteState {
-  res: SipResponse;
+  /** The 2xx until its first retransmission; then only its bytes are kept (when the transport takes bytes). */
+  res: SipResponse | undefined;
+  bytes: Buffer | undefined;
   dest: Destination | undefined;
   interval: number;
   timer: TimerHandle | undefined;
@@ -147,8 +150,8 @@ export class UserAgent implements IncomingHost {
     req.append('max-forwards', '70');
     req.append('to', to);
     req.append('from', `${from};tag=${newTag()}`);
-    req.append('call-id', `${randomBytes(12).toString('hex')}@im-history`);
-    req.append('cseq', `${1 + (randomBytes(2).readUInt16BE(0) % 10000)} ${method}`);
+    req.append('call-id', `${randomHex(12)}@im-history`);
+    req.append('cseq', `${1 + (parseInt(randomHex(2), 16) % 10000)} ${method}`);
     return req;
   }
 
@@ -277,6 +280,9 @@ export class UserAgent implements IncomingHost {
   // ---------------------------------------------------------------- UAS side
 
   sendOnTransaction(tx: ServerTransaction, res: SipResponse): void {
+    // Once answered, a CANCEL only gets its 200 (§9.2): the IncomingRequest (and with it the
+    // parsed INVITE) need not live on for the transaction's Timer L / H.
+    if (res.status >= 200) this.incomingInvites.delete(tx);
     tx.respond(res);
   }
 
@@ -287,6 +293,7 @@ export class UserAgent implements IncomingHost {
     this.dialogs.set(dialog.key, dialog);
     const state: UasInviteState = {
       res,
+      bytes: undefined,
       dest: responseDestination(req),
       interval: this.timers.T1,
       timer: undefined,
@@ -297,7 +304,16 @@ export class UserAgent implements IncomingHost {
       }),
     };
     const tick = () => {
-      if (state.dest !== undefined) void this.opts.transport.send(state.res, state.dest).catch(() => undefined);
+      const t = this.opts.transport;
+      if (state.dest === undefined) {
+        // nowhere to send it
+      } else if (t.sendBytes !== undefined) {
+        if (state.res !== undefined) {
+          state.bytes = serialize(state.res);
+          state.res = undefined;
+        }
+        if (state.bytes !== undefined) t.sendBytes(state.bytes, state.dest, () => undefined);
+      } else if (state.res !== undefined) void t.send(state.res, state.dest).catch(() => undefined);
       state.interval = Math.min(state.interval * 2, this.timers.T2);
       state.timer = this.clock.setTimer(state.interval, tick);
     };
@@ -393,10 +409,11 @@ export class UserAgent implements IncomingHost {
 
   private onCancel(cancel: IncomingRequest): void {
     const tx = this.layer.findInviteForCancel(cancel.request);
-    const invite = tx === undefined ? undefined : this.incomingInvites.get(tx);
-    if (invite === undefined) return void cancel.respond(481, { reason: 'Call/Transaction Does Not Exist' });
+    if (tx === undefined) return void cancel.respond(481, { reason: 'Call/Transaction Does Not Exist' });
+    // No IncomingRequest left: the INVITE was already answered (sendOnTransaction).
+    const invite = this.incomingInvites.get(tx);
     cancel.respond(200);
-    if (!invite.answered) {
+    if (invite !== undefined && !invite.answered) {
       invite.respond(487, { reason: 'Request Terminated' });
       this.opts.onCancelled?.(invite);
     }
