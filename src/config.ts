@@ -119,6 +119,18 @@ export const ConfigSchema = z
       .strict()
       .default({}),
     history: HistorySchema.default({}),
+    api: z
+      .object({
+        enabled: z.boolean().default(true),
+        address: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Bearer tokens; aor '*' is the operator. With none, serve makes an operator token and logs it. */
+        tokens: z.array(z.object({ token: z.string().min(16), aor: z.string().min(1) }).strict()).default([]),
+        /** Ask for the operator token on /metrics too. */
+        metricsAuth: z.boolean().default(false),
+      })
+      .strict()
+      .default({}),
     store: z
       .object({
         /** SQLite database file (created with its directory); ':memory:' keeps nothing. */

@@ -16,6 +16,10 @@ import { SqliteStore } from '../store/sqlite.js';
 import { MsrpEndpoint } from '../msrp/endpoint.js';
 import { systemClock } from '../sip/clock.js';
 import { runDemo } from './demo.js';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../api/server.js';
+import { createMetrics } from '../api/metrics.js';
 import { addHistoryCommands, CliError } from './histories.js';
 
 function parseListen(value: string): { address: string; port: number } {
@@ -40,15 +44,48 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; lo
   logger.info({ path: config.store.path }, 'history store open');
   const msrp = await MsrpEndpoint.create({ listen: { address: config.history.msrp.address, port: config.history.msrp.port }, logger });
   logger.info({ address: msrp.address, port: msrp.port }, 'MSRP listening');
+  const metrics = createMetrics();
   const fn = new HistoryFunction({
+    metrics,
     ua: stack.ua,
     store,
-    userPlane: new MsrpUserPlane({ endpoint: msrp, store, host: config.history.msrp.address, acceptTypes: config.history.msrp.acceptTypes, log: logger }),
+    userPlane: new MsrpUserPlane({
+      endpoint: msrp,
+      store,
+      host: config.history.msrp.address,
+      acceptTypes: config.history.msrp.acceptTypes,
+      log: logger,
+      timeWrite: (op, w) => metrics.timeStoreWrite(op, w),
+      onRecorded: () => metrics.messagesRecorded.inc(),
+    }),
     config: config.history,
     clock: systemClock,
     logger,
   });
   late.fn = fn;
+  metrics.trackActiveSessions(() => fn.sessions.size);
+  metrics.trackRetransmissions(() => stack.ua.layer.stats.retransmissionsSent);
+  let api: FastifyInstance | undefined;
+  let shuttingDown = false;
+  if (config.api.enabled) {
+    let tokens = config.api.tokens;
+    if (tokens.length === 0) {
+      const token = randomBytes(24).toString('base64url');
+      tokens = [{ token, aor: '*' }];
+      logger.warn({ token }, 'no api.tokens configured: generated an operator token for this run');
+    }
+    api = buildApi({
+      store,
+      tokens,
+      metrics: metrics.registry,
+      metricsAuth: config.api.metricsAuth,
+      logger,
+      ready: () => !shuttingDown,
+      live: () => [...fn.sessions].map((s) => s.live()),
+    });
+    await api.listen({ host: config.api.address, port: config.api.port });
+    logger.info({ address: config.api.address, port: config.api.port }, 'HTTP API and viewer listening');
+  }
   if (config.history.conferenceFactories.length === 0) {
     logger.warn('no conference factories configured (history.conferenceFactories): every REFER will be refused with 403');
   }
@@ -56,7 +93,9 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; lo
   logger.info({ version: VERSION, server: config.sip.releaseToken }, 'im-history started');
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    shuttingDown = true;
     await fn.close();
+    await api?.close();
     await msrp.close();
     await store.close();
     await stack.close();

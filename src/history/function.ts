@@ -45,7 +45,13 @@ export const HISTORY_PROFILE = {
   },
 };
 
+/** What the History Function reports for metrics (src/api/metrics.ts implements it). */
+export interface HistoryFunctionMetrics {
+  referOutcome(outcome: string | number): void;
+}
+
 export interface HistoryFunctionOptions {
+  metrics?: HistoryFunctionMetrics;
   ua: UserAgent;
   store: HistoryStore;
   userPlane: UserPlane;
@@ -102,6 +108,7 @@ export class HistoryFunction {
     const log = this.opts.logger.child({ callId: req.callId() });
     const refuse = (r: PolicyRejection): void => {
       this.refused.set(r.status, (this.refused.get(r.status) ?? 0) + 1);
+      this.opts.metrics?.referOutcome(r.status);
       log.info({ status: r.status, reason: r.reason }, 'REFER refused');
       incoming.respond(r.status, { reason: r.reason, headers: [...r.headers, ...this.allowHeader()] });
     };
@@ -156,6 +163,7 @@ export class HistoryFunction {
       { refer: incoming, initiator, factoryUri, imUsers: target.imUsers, history, target, ...(playback !== undefined ? { playback } : {}) },
     );
     this.sessions.add(session);
+    this.opts.metrics?.referOutcome('accepted');
     await session.start();
   }
 

@@ -25,6 +25,10 @@ export interface MsrpUserPlaneOptions {
   host: string;
   acceptTypes: readonly string[];
   log: Logger;
+  /** Wraps each store write (metrics: im_history_store_write_seconds). */
+  timeWrite?: <T>(op: string, write: () => Promise<T>) => Promise<T>;
+  /** Called once per message committed (metrics: im_history_messages_recorded_total). */
+  onRecorded?: () => void;
 }
 
 export class MsrpUserPlane implements UserPlane {
@@ -95,8 +99,10 @@ export class MsrpUserPlane implements UserPlane {
       }
     }
     try {
-      await this.o.store.addMessage(historyId, msg);
+      const write = () => this.o.store.addMessage(historyId, msg);
+      await (this.o.timeWrite !== undefined ? this.o.timeWrite('addMessage', write) : write());
       this.recorded++;
+      this.o.onRecorded?.();
     } catch (e) {
       this.o.log.error({ historyId, err: String(e) }, 'storing a message failed');
     }

@@ -23,7 +23,7 @@ import type { SessionTimerConfig } from '../sip/session-timer/config.js';
 import { formatUri, type SipUri } from '../sip/message/headers/uri.js';
 import { getParamUnquoted } from '../sip/message/headers/scan.js';
 import { parseMultipart } from '../sip/message/headers/multipart.js';
-import type { HistoryRecord, HistoryStore, StoredHeader } from '../store/types.js';
+import type { HistoryRecord, HistoryState, HistoryStore, StoredHeader } from '../store/types.js';
 import type { Clock } from '../sip/clock.js';
 import { parseConferenceInfo } from '../conference/conference-info.js';
 import { buildCpim, newImdnMessageId } from '../cpim/serialize.js';
@@ -77,6 +77,7 @@ export class HistorySession {
   private offer = '';
   private serverAllow: string[] = [];
   private readonly roster = new Roster();
+  private startedAt: number | undefined;
   private inviting: AbortController | undefined;
   private stopReason: string | undefined;
   private settled: Promise<void> = Promise.resolve();
@@ -87,6 +88,19 @@ export class HistorySession {
     private readonly req: SessionRequest,
   ) {
     this.log = deps.log;
+  }
+
+  /** A summary for the live-sessions view (API, viewer). */
+  live(): { historyId: string; name: string; owner: string; state: HistoryState; conferenceUri?: string; startedAt?: number } {
+    const r = this.record as HistoryRecord | undefined;
+    return {
+      historyId: r?.id ?? '',
+      name: r?.name ?? '',
+      owner: r?.owner ?? '',
+      state: this.phase === 'inviting' ? 'inviting' : this.phase === 'active' ? 'active' : 'ended',
+      ...(this.dialog !== undefined ? { conferenceUri: this.dialog.remoteTarget } : {}),
+      ...(this.startedAt !== undefined ? { startedAt: this.startedAt } : {}),
+    };
   }
 
   /** Accept the REFER (seed 1.1.2-3/4) and start the INVITE (1.1.2-5); resolves when the INVITE is answered. */
@@ -235,6 +249,7 @@ export class HistorySession {
     const { deps } = this;
     this.dialog = dialog;
     this.phase = 'active';
+    this.startedAt = Date.now();
     await deps.store.updateHistory(this.record.id, {
       state: 'active',
       startedAt: Date.now(),
