@@ -1,0 +1,271 @@
+/**
+ * bench/record (issue 4): the whole History Function recording path, end to end.
+ *
+ * This process runs the History Function as `serve` wires it (startHistoryNode: SIP UDP+TCP,
+ * MSRP endpoint, MsrpUserPlane) over a SqliteStore (WAL file in a temp dir, worker thread);
+ * bench/record-peer.ts, a child process, plays the IM clients (REFERs) and a cheap conference
+ * focus (200 + passive MSRP answer, conference SUBSCRIBE 200 + one NOTIFY, no dial-out), all
+ * over SIP/TCP on 127.0.0.1. Per session: REFER -> 202, INVITE to the factory -> 200/ACK,
+ * sipfrag NOTIFYs, SUBSCRIBE/NOTIFY conference, MSRP connection + binding SEND.
+ *
+ * 1. Sessions: ramps to N concurrent recorded sessions and takes this process's RSS after a
+ *    forced GC at 0 sessions and at each checkpoint; RSS per session = (RSS_N - RSS_0) / N.
+ * 2. Throughput: the focus sends message/cpim over S of those sessions (a window of SENDs in
+ *    flight per session, as fast as the MSRP 200s come back) for a fixed time; persisted
+ *    messages are counted when SqliteStore.addMessage resolves (committed), and the send ->
+ *    committed latency is read from a timestamp the peer writes at the head of each text.
+ *
+ * Run: npm run bench:record [-- --sessions=10000 --seconds=5 --rows=1,10,100 --window=16]
+ * (forced GCs through v8.setFlagsFromString('--expose-gc'), see below).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { SqliteStore } from '../src/store/sqlite.js';
+import type { NewMessage } from '../src/store/types.js';
+import { startHistoryNode, type HistoryNode } from '../src/sim/history-node.js';
+import { describeMachine, fmtInt, markdownTable } from './lib/report.js';
+
+// --expose-gc on the command line would reach SqliteStore's worker through process.execArgv,
+// which Worker refuses (ERR_WORKER_INVALID_EXEC_ARGV): turn it on from inside instead.
+v8.setFlagsFromString('--expose-gc');
+const forceGc = runInNewContext('gc') as () => void;
+
+function arg(name: string, dflt: string): string {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a === undefined ? dflt : a.slice(name.length + 3);
+}
+
+interface PeerReply {
+  [k: string]: unknown;
+  errors?: Record<string, number>;
+}
+
+class Peer {
+  private readonly waiting: ((r: PeerReply) => void)[] = [];
+  readonly ready: Promise<{ factory: string; pid: number }>;
+
+  constructor(readonly child: ChildProcess) {
+    const rl = createInterface({ input: child.stdout! });
+    let first: ((r: { factory: string; pid: number }) => void) | undefined;
+    this.ready = new Promise((resolve) => (first = resolve));
+    rl.on('line', (line) => {
+      const r = JSON.parse(line) as PeerReply & { ready?: { factory: string; pid: number } };
+      if (r.ready !== undefined) return first?.(r.ready);
+      this.waiting.shift()?.(r);
+    });
+  }
+
+  ask(cmd: Record<string, unknown>): Promise<PeerReply> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.child.stdin!.write(JSON.stringify(cmd) + '\n');
+    });
+  }
+}
+
+function pct(sorted: Float64Array, p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+const MB = 1024 * 1024;
+
+async function settledMemory(): Promise<NodeJS.MemoryUsage> {
+  for (let i = 0; i < 3; i++) {
+    forceGc();
+    await sleep(150);
+  }
+  return process.memoryUsage();
+}
+
+async function main(): Promise<void> {
+  const N = Number(arg('sessions', '10000'));
+  const SECONDS = Number(arg('seconds', '5'));
+  const ROWS = arg('rows', '1,10,100').split(',').map(Number);
+  const WINDOW = Number(arg('window', '16'));
+  const BODY = Number(arg('body', '100'));
+  const INFLIGHT = Number(arg('inflight', '200'));
+  // The History Function keeps each factory INVITE's client transaction for Timer M (64*T1 = 32 s,
+  // RFC 6026 Accepted state, TCP too) and refuses new client transactions past 10,000
+  // (TransactionLayer maxClientTransactions, not settable through startHistoryNode): 250/s stays under.
+  const RATE = Number(arg('rate', '250'));
+  const RAMP_S = Number(arg('ramp-seconds', '150'));
+  const checkpoints = [...new Set([Math.min(1000, N), Math.round(N / 2), N])].filter((n) => n > 0).sort((a, b) => a - b);
+  const wall0 = performance.now();
+  const machine = describeMachine();
+
+  const dir = mkdtempSync(join(tmpdir(), 'im-history-bench-record-'));
+  const store = await SqliteStore.open(join(dir, 'history.db'));
+  // Count commits as the user plane sees them: addMessage resolves once the row is committed.
+  let persisted = 0;
+  let sampling = false;
+  let latencies: number[] = [];
+  const addMessage = store.addMessage.bind(store);
+  store.addMessage = async (historyId: string, m: NewMessage): Promise<number> => {
+    const seq = await addMessage(historyId, m);
+    persisted++;
+    if (sampling && m.body[0] === 0x74 && m.body[1] === 0x3d) {
+      const end = m.body.indexOf(0x3b);
+      const sentAt = Number(m.body.toString('latin1', 2, end));
+      latencies.push(performance.timeOrigin + performance.now() - sentAt);
+    }
+    return seq;
+  };
+
+  const peerPath = join(dirname(fileURLToPath(import.meta.url)), 'record-peer.js');
+  const child = spawn(process.execPath, [peerPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const peer = new Peer(child);
+  let node: HistoryNode | undefined;
+  const out: string[] = [];
+  const log = (s = ''): void => {
+    out.push(s);
+    console.log(s);
+  };
+  try {
+    const { factory, pid } = await peer.ready;
+    node = await startHistoryNode(
+      store,
+      { conferenceFactories: [factory], trustedPeers: ['127.0.0.1'], trustedDomains: ['example.net'], maxSessions: 20_000, maxImUsers: 10 },
+      pino({ level: 'silent' }),
+    );
+    const hf = node.ua.contactFor('TCP').replace(/^<|>$/g, '');
+    console.error(`peer pid ${pid}, History Function ${hf}, factory ${factory}, db ${dir}`);
+
+    // ---- Phase 1: sessions and memory ----
+    const mem0 = await settledMemory();
+    const memRows: string[][] = [['0', '-', (mem0.rss / MB).toFixed(1), (mem0.heapUsed / MB).toFixed(1), '-', '-', '0 / 0', '0']];
+    let reached = 0;
+    let stopped = '';
+    let rampMs = 0;
+    let lastReply: PeerReply = {};
+    const rampDeadline = performance.now() + RAMP_S * 1000;
+    for (const cp of checkpoints) {
+      const left = rampDeadline - performance.now();
+      if (left <= 0) {
+        stopped = `ramp time budget (${RAMP_S} s) used up`;
+        break;
+      }
+      const r = await peer.ask({ cmd: 'sessions', hf, count: cp - reached, inflight: INFLIGHT, rate: RATE, timeoutMs: left });
+      lastReply = r;
+      rampMs += r.ms as number;
+      const up = r.up as number;
+      const rate = (up - reached) / ((r.ms as number) / 1000);
+      const active = [...node.fn.sessions].filter((s) => s.phase === 'active').length;
+      const m = await settledMemory();
+      const tx = node.ua.layer.stats;
+      memRows.push([
+        fmtInt(up),
+        fmtInt(rate),
+        (m.rss / MB).toFixed(1),
+        (m.heapUsed / MB).toFixed(1),
+        up > 0 ? fmtInt((m.rss - mem0.rss) / up) : '-',
+        up > 0 ? fmtInt((m.heapUsed - mem0.heapUsed) / up) : '-',
+        `${fmtInt(node.fn.sessions.size)} / ${fmtInt(active)}`,
+        fmtInt(tx.activeClientTransactions),
+      ]);
+      console.error(`sessions up ${up} (HF active ${active}, client tx ${tx.activeClientTransactions}), ${(r.ms as number).toFixed(0)} ms, failed ${String(r.failed)}, errors ${JSON.stringify(r.errors)}`);
+      reached = up;
+      if (up < cp) {
+        stopped = `only ${up} of ${cp} sessions came up (failed REFERs ${String(r.failed)}; ${JSON.stringify(r.errors)})`;
+        break;
+      }
+    }
+    const memN = await settledMemory();
+    const perSession = reached > 0 ? (memN.rss - mem0.rss) / reached : NaN;
+
+    // ---- Phase 2: throughput ----
+    const tpRows: string[][] = [];
+    const writeStats0 = await store.writeStats();
+    for (const s of ROWS) {
+      if (s > reached) continue;
+      const warm = 500;
+      const stats0 = await store.writeStats();
+      const before = persisted;
+      const reply = peer.ask({ cmd: 'push', sessions: s, ms: warm + SECONDS * 1000, window: WINDOW, bodyBytes: BODY });
+      await sleep(warm);
+      const c0 = persisted;
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      latencies = [];
+      sampling = true;
+      await sleep(SECONDS * 1000);
+      sampling = false;
+      const c1 = persisted;
+      const secs = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const r = await reply;
+      // Drain: every SEND the focus got a 200 for must reach the store.
+      const acked = r.acked as number;
+      const peerCpu = (r.cpu as { user: number; system: number }).user + (r.cpu as { user: number; system: number }).system;
+      const drainEnd = performance.now() + 10_000;
+      while (persisted - before < acked && performance.now() < drainEnd) await sleep(20);
+      const stats1 = await store.writeStats();
+      const sorted = Float64Array.from(latencies).sort();
+      const rate = (c1 - c0) / secs;
+      tpRows.push([
+        String(s),
+        String(WINDOW),
+        fmtInt(rate),
+        pct(sorted, 0.5).toFixed(1),
+        pct(sorted, 0.99).toFixed(1),
+        ((stats1.writes - stats0.writes) / Math.max(1, stats1.commits - stats0.commits)).toFixed(1),
+        `${Math.round(((cpu.user + cpu.system) / 1e6 / secs) * 100)}%`,
+        fmtInt(((cpu.user + cpu.system) / Math.max(1, c1 - c0))),
+        `${Math.round((peerCpu / 1e3 / (r.ms as number)) * 100)}%`,
+        fmtInt(peerCpu / Math.max(1, acked)),
+        `${fmtInt(persisted - before)} / ${fmtInt(acked)}`,
+        String(r.failed),
+      ]);
+      console.error(`push S=${s}: ${fmtInt(rate)} msg/s, acked ${acked}, persisted ${persisted - before}, errors ${JSON.stringify(r.errors)}`);
+    }
+    void writeStats0;
+
+    // ---- Report ----
+    const loadEnd = describeMachine().loadavg;
+    log(`## bench/record run of ${machine.date}`);
+    log();
+    log(`- machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${(totalmem() / 1024 ** 3).toFixed(0)} GB, ${machine.platform}; node ${machine.node}`);
+    log(`- load average at start: ${machine.loadavg}; at end: ${loadEnd}`);
+    log(`- History Function: startHistoryNode (maxSessions 20,000) over SqliteStore (WAL, worker thread, synchronous=normal) in ${tmpdir()}; peer (clients + focus) in a separate process; SIP over TCP, MSRP over one TCP connection, 127.0.0.1`);
+    log(`- ramp: ${INFLIGHT} REFERs in flight and ${RATE} REFERs/s at most; a session counts when the focus's MSRP session is bound and its conference NOTIFY got 200`);
+    log();
+    log(`### Concurrent recorded sessions: RSS of the History Function process (after forced GC)`);
+    log();
+    log(markdownTable(['sessions', 'set-up rate (sessions/s)', 'RSS MB', 'heap used MB', 'RSS B/session', 'heap B/session', 'HF sessions / active', 'HF client tx'], memRows, 1));
+    log();
+    const fits = reached > 0 ? `${fmtInt(reached)} sessions: ${(memN.rss / MB).toFixed(0)} MB RSS ${memN.rss < 1024 * MB ? '<' : '>='} 1 GiB` : 'no session came up';
+    log(`RSS per session (RSS_N - RSS_0) / N = ${fmtInt(perSession)} B; ${fits}; projected RSS at 10,000 sessions: ${((mem0.rss + perSession * 10_000) / MB).toFixed(0)} MB (target < 1 GiB).${stopped !== '' ? ` Ramp stopped: ${stopped}.` : ''} Set-up time for ${fmtInt(reached)}: ${(rampMs / 1000).toFixed(1)} s.`);
+    log();
+    log(`### Throughput: message/cpim from the focus, persisted (committed) per second`);
+    log();
+    log(
+      markdownTable(
+        ['sessions', 'window/session', 'msg/s persisted', 'p50 ms', 'p99 ms', 'msgs/commit', 'HF CPU', 'HF CPU µs/msg', 'peer CPU', 'peer CPU µs/msg', 'persisted / acked', 'SEND failures'],
+        tpRows,
+        2,
+      ),
+    );
+    log();
+    log(
+      `${SECONDS} s per row after 0.5 s warm-up, ${BODY}-byte text bodies in CPIM (about ${BODY + 200} bytes per SEND); latency = focus send() start -> SqliteStore.addMessage resolved; HF CPU = this process, both threads (100% = one core), over the measured seconds; peer CPU = the peer process over the whole push including warm-up; target >= 20,000 msg/s on 2 cores.`,
+    );
+    log();
+    log(`(bench wall time ${((performance.now() - wall0) / 1000).toFixed(0)} s; last ramp reply ${JSON.stringify(lastReply.errors ?? {})})`);
+  } finally {
+    if (node !== undefined) await Promise.race([node.close(), sleep(15_000)]);
+    if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+    await Promise.race([store.close(), sleep(5_000)]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
+await main();
