@@ -106,6 +106,8 @@ export const ConfigSchema = z
           })
           .default({}),
         maxServerTransactions: z.number().int().positive().default(10_000),
+        /** Our own INVITEs linger 64*T1 after their 2xx (RFC 6026 Timer M): size this for set-up rate x 32 s. */
+        maxClientTransactions: z.number().int().positive().default(20_000),
         limits: z
           .object({
             maxHeaderBytes: z.number().int().positive().default(16 * 1024),
@@ -113,6 +115,9 @@ export const ConfigSchema = z
             maxBodyBytes: z.number().int().positive().default(256 * 1024),
             maxConnections: z.number().int().positive().default(1024),
             idleTimeoutMs: z.number().int().positive().default(60_000),
+            /** UDP socket buffers: big enough to ride out GC pauses at load (docs/benchmarks.md). */
+            udpRecvBufferBytes: z.number().int().min(0).default(4 * 1024 * 1024),
+            udpSendBufferBytes: z.number().int().min(0).default(4 * 1024 * 1024),
           })
           .default({}),
       })

@@ -42,7 +42,11 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; lo
   });
   const store = await SqliteStore.open(config.store.path, { synchronous: config.store.synchronous });
   logger.info({ path: config.store.path }, 'history store open');
-  const msrp = await MsrpEndpoint.create({ listen: { address: config.history.msrp.address, port: config.history.msrp.port }, logger });
+  const msrp = await MsrpEndpoint.create({
+    listen: { address: config.history.msrp.address, port: config.history.msrp.port },
+    limits: { maxSessions: config.history.maxSessions },
+    logger,
+  });
   logger.info({ address: msrp.address, port: msrp.port }, 'MSRP listening');
   const metrics = createMetrics();
   const fn = new HistoryFunction({

@@ -20,8 +20,13 @@ export interface HistoryNode {
   close(): Promise<void>;
 }
 
-export async function startHistoryNode(store: HistoryStore, history: Record<string, unknown>, logger: Logger): Promise<HistoryNode> {
-  const config = parseConfig({ history: { ...history, msrp: { address: '127.0.0.1', port: 1 } } });
+export async function startHistoryNode(
+  store: HistoryStore,
+  history: Record<string, unknown>,
+  logger: Logger,
+  sip: Record<string, unknown> = {},
+): Promise<HistoryNode> {
+  const config = parseConfig({ history: { ...history, msrp: { address: '127.0.0.1', port: 1 } }, sip });
   const late: { fn?: HistoryFunction } = {};
   const transports: SipTransports = await createTransports(
     { udp: [{ address: '127.0.0.1', port: 0 }], tcp: [{ address: '127.0.0.1', port: 0 }] },
@@ -34,10 +39,12 @@ export async function startHistoryNode(store: HistoryStore, history: Record<stri
     userAgentHeader: config.sip.releaseToken,
     contactUser: 'history',
     logger,
+    maxServerTransactions: config.sip.maxServerTransactions,
+    maxClientTransactions: config.sip.maxClientTransactions,
     onRequest: (inc) => late.fn?.handleRequest(inc),
     onDialogTerminated: (d, why) => late.fn?.dialogTerminated(d, why),
   });
-  const msrp = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 } });
+  const msrp = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits: { maxSessions: config.history.maxSessions } });
   const userPlane = new MsrpUserPlane({ endpoint: msrp, store, host: '127.0.0.1', acceptTypes: config.history.msrp.acceptTypes, log: logger });
   const fn = new HistoryFunction({ ua, store, userPlane, config: config.history, clock: systemClock, logger });
   late.fn = fn;

@@ -84,7 +84,8 @@ export class SqliteStore implements HistoryStore {
       workerData: init,
       transferList: [port2],
       // The worker is a module file: a host started with --input-type (node -e) must not pass that on.
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+      // Workers refuse some process-wide flags (e.g. --expose-gc, ERR_WORKER_INVALID_EXEC_ARGV).
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type') && !a.startsWith('--expose-gc')),
     });
     const hello = await new Promise<WorkerHello>((resolve, reject) => {
       port1.once('message', (m: WorkerHello) => resolve(m));

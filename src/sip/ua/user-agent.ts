@@ -42,6 +42,7 @@ export interface UserAgentOptions {
   timers?: Partial<TimerConfig>;
   logger?: TransportLogger;
   maxServerTransactions?: number;
+  maxClientTransactions?: number;
   /** A new out-of-dialog request that passed the §8.2 checks (OPTIONS is answered here). */
   onRequest?(req: IncomingRequest): void;
   /** A request inside one of our dialogs (BYE is answered here, then reported). */
@@ -110,6 +111,7 @@ export class UserAgent implements IncomingHost {
       onRequest: (req, tx) => this.onLayerRequest(req, tx),
       onStrayResponse: (res) => this.onStrayResponse(res),
       maxServerTransactions: opts.maxServerTransactions,
+      maxClientTransactions: opts.maxClientTransactions,
     });
   }
 
