@@ -165,8 +165,42 @@ export function parseConfig(input: unknown): Config {
   return r.data;
 }
 
-export function loadConfig(path: string | undefined): Config {
-  if (path === undefined) return parseConfig({});
+/** Prefix of environment overrides: IM_HISTORY__history__maxSessions=500 sets history.maxSessions. */
+export const ENV_PREFIX = 'IM_HISTORY__';
+
+/**
+ * Apply environment overrides to a parsed-JSON config object. The variable name is the
+ * field path joined with "__"; the value is JSON when it parses as JSON, else a string
+ * (so `IM_HISTORY__store__path=/var/lib/im-history/h.db` works unquoted).
+ */
+export function applyEnv(input: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
+  const root: Record<string, unknown> = input !== null && typeof input === 'object' ? structuredClone(input as Record<string, unknown>) : {};
+  for (const [key, raw] of Object.entries(env)) {
+    if (!key.startsWith(ENV_PREFIX) || raw === undefined) continue;
+    const path = key.slice(ENV_PREFIX.length).split('__').filter((p) => p.length > 0);
+    if (path.length === 0 || path.some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype')) {
+      throw new ConfigError(`bad environment override ${key}`);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    let node = root;
+    for (const p of path.slice(0, -1)) {
+      const next = node[p];
+      if (next === undefined) node[p] = {};
+      else if (next === null || typeof next !== 'object' || Array.isArray(next)) throw new ConfigError(`${key}: ${path.join('.')} is not an object in the configuration`);
+      node = node[p] as Record<string, unknown>;
+    }
+    node[path.at(-1)!] = value;
+  }
+  return root;
+}
+
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
+  if (path === undefined) return parseConfig(applyEnv({}, env));
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -179,5 +213,5 @@ export function loadConfig(path: string | undefined): Config {
   } catch (e) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return parseConfig(json);
+  return parseConfig(applyEnv(json, env));
 }

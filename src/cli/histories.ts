@@ -84,13 +84,23 @@ export function addHistoryCommands(program: Command): void {
       for (const x of hits) console.log(`${x.historyId.slice(0, 8)} #${x.seq} ${when(x.at)} ${x.sender}: ${x.snippet}`);
     });
 
-  common(h.command('export').description('write a history to a file below the export directory').argument('<id-or-name>'))
+  common(h.command('export').description('write histories to files below the export directory').argument('[id-or-name]'))
     .option('-o, --out <dir>', 'export directory', './exports')
     .option('-f, --format <format>', 'text or json', 'text')
-    .action(async (idOrName: string, o: Common & { out: string; format: string }) => {
+    .option('--all', 'export every history you can see (with a progress bar on a terminal)')
+    .action(async (idOrName: string | undefined, o: Common & { out: string; format: string; all?: boolean }) => {
       if (o.format !== 'text' && o.format !== 'json') throw new CliError('--format must be text or json');
-      const path = await withStore(o, async (s) => exportHistory(s, (await findOne(s, o, idOrName)).id, o.out, o.format as ExportFormat));
-      console.log(path);
+      if ((idOrName === undefined) === (o.all !== true)) throw new CliError('give one history (id or name) or --all');
+      const format = o.format as ExportFormat;
+      await withStore(o, async (s) => {
+        const targets = o.all === true ? await visible(s, o) : [await findOne(s, o, idOrName!)];
+        const bar = progress(targets.length);
+        for (const t of targets) {
+          console.log(await exportHistory(s, t.id, o.out, format));
+          bar.tick();
+        }
+        bar.done();
+      });
     });
 
   common(h.command('delete').description('delete a history and everything recorded in it').argument('<id-or-name>'))
@@ -104,4 +114,25 @@ export function addHistoryCommands(program: Command): void {
       });
       console.log(`deleted ${r.id} (${r.name})`);
     });
+}
+
+/** A progress bar on stderr when it is a terminal; silent otherwise (scripts, pipes, tests). */
+function progress(total: number): { tick(): void; done(): void } {
+  const tty = process.stderr.isTTY === true && total > 1;
+  let n = 0;
+  const draw = () => {
+    const width = 30;
+    const filled = Math.round((n / total) * width);
+    process.stderr.write(`\rexporting ${n}/${total} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`);
+  };
+  if (tty) draw();
+  return {
+    tick() {
+      n++;
+      if (tty) draw();
+    },
+    done() {
+      if (tty) process.stderr.write('\n');
+    },
+  };
 }

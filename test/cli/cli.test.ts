@@ -50,6 +50,12 @@ test('demo records a session; histories list/show/search/export/delete read it w
   assert.ok(file.startsWith(out) && existsSync(file));
   assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { messages: unknown[] }).messages.length, 4);
 
+  // --all exports everything visible, one path per line.
+  const all = run('histories', 'export', '--all', '--db', db, '-o', join(dir, 'all'));
+  assert.equal(all.code, 0, all.err);
+  assert.equal(all.out.trim().split('\n').length, 1);
+  assert.equal(run('histories', 'export', '--db', db).code, 2);
+
   assert.equal(run('histories', 'delete', 'weekly-sync', '--db', db).code, 2);
   assert.equal(run('histories', 'delete', 'weekly-sync', '--db', db, '--yes').code, 0);
   assert.equal(run('histories', 'list', '--db', db).out.trim(), 'no histories');
