@@ -96,7 +96,9 @@ export function addHistoryCommands(program: Command): void {
         const targets = o.all === true ? await visible(s, o) : [await findOne(s, o, idOrName!)];
         const bar = progress(targets.length);
         for (const t of targets) {
-          console.log(await exportHistory(s, t.id, o.out, format));
+          const path = await exportHistory(s, t.id, o.out, format);
+          bar.clear();
+          console.log(path);
           bar.tick();
         }
         bar.done();
@@ -117,7 +119,7 @@ export function addHistoryCommands(program: Command): void {
 }
 
 /** A progress bar on stderr when it is a terminal; silent otherwise (scripts, pipes, tests). */
-function progress(total: number): { tick(): void; done(): void } {
+function progress(total: number): { tick(): void; clear(): void; done(): void } {
   const tty = process.stderr.isTTY === true && total > 1;
   let n = 0;
   const draw = () => {
@@ -130,6 +132,9 @@ function progress(total: number): { tick(): void; done(): void } {
     tick() {
       n++;
       if (tty) draw();
+    },
+    clear() {
+      if (tty) process.stderr.write('\r\x1b[K');
     },
     done() {
       if (tty) process.stderr.write('\n');
