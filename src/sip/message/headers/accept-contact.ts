@@ -22,16 +22,24 @@ function scanAcValue(s: string, i: number, out: AcValue[]): number {
   const params: Param[] = [];
   const end = parseParams(s, i + 1, params);
   const value: AcValue = { featureParams: [], require: false, explicit: false };
-  for (const p of params) {
+  const features = value.featureParams;
+  for (let k = 0; k < params.length; k++) {
+    const p = params[k]!;
     const isRequire = equalsIgnoreCase(p.name, 'require');
     if (isRequire || equalsIgnoreCase(p.name, 'explicit')) {
       if (p.value !== null) fail(`${p.name} takes no value`, i);
-      const flag = isRequire ? 'require' : 'explicit';
-      if (value[flag]) fail(`duplicate ${flag}`, i);
-      value[flag] = true;
+      if (isRequire) {
+        if (value.require) fail('duplicate require', i);
+        value.require = true;
+      } else {
+        if (value.explicit) fail('duplicate explicit', i);
+        value.explicit = true;
+      }
     } else {
-      if (value.featureParams.some((q) => equalsIgnoreCase(q.name, p.name))) fail(`duplicate feature tag ${p.name}`, i);
-      value.featureParams.push(p);
+      for (let q = 0; q < features.length; q++) {
+        if (equalsIgnoreCase(features[q]!.name, p.name)) fail(`duplicate feature tag ${p.name}`, i);
+      }
+      features.push(p);
     }
   }
   out.push(value);

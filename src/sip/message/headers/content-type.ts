@@ -7,8 +7,9 @@
 import { parseQValue } from './cseq.js';
 import {
   charAt, expectEnd, fail, formatParams, getParam, mergeParams, P_REQUIRE_VALUE, parseList, parseParams,
-  scanToken, skipLws, type Param,
+  skipLws, type Param,
 } from './scan.js';
+import { C_TOKEN, CHAR } from './chars.js';
 
 export interface ContentType {
   type: string;
@@ -21,17 +22,39 @@ export interface AcceptRange extends ContentType {
   q?: number;
 }
 
+/**
+ * scanToken that also tells whether the token has an upper-case letter (so needs
+ * lower-casing): returns end * 2 + (1 if it has one).
+ */
+function scanTokenCase(s: string, i: number): number {
+  let upper = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || (CHAR[c]! & C_TOKEN) === 0) break;
+    if (c <= 0x5a && c >= 0x41) upper = 1;
+  }
+  return i * 2 + upper;
+}
+
+/** The token s[start, end) lower-cased, skipping the call when scanTokenCase saw no upper case. */
+function lowerToken(s: string, start: number, scanned: number): string {
+  const t = s.slice(start, scanned >> 1);
+  return (scanned & 1) === 1 ? t.toLowerCase() : t;
+}
+
 /** Scans `type SLASH subtype` at i into `out`; returns the index after the subtype. */
 function scanMediaType(s: string, i: number, out: { type: string; subtype: string }, wildcard: boolean): number {
-  const t = scanToken(s, i);
+  const typeScan = scanTokenCase(s, i);
+  const t = typeScan >> 1;
   if (t === i) fail(`expected media type, found ${charAt(s, i)}`, i);
   let j = skipLws(s, t);
   if (s.charCodeAt(j) !== 0x2f) fail(`expected "/" in media type, found ${charAt(s, j)}`, j);
   j = skipLws(s, j + 1);
-  const e = scanToken(s, j);
+  const subtypeScan = scanTokenCase(s, j);
+  const e = subtypeScan >> 1;
   if (e === j) fail(`expected media subtype, found ${charAt(s, j)}`, j);
-  out.type = s.slice(i, t).toLowerCase();
-  out.subtype = s.slice(j, e).toLowerCase();
+  out.type = lowerToken(s, i, typeScan);
+  out.subtype = lowerToken(s, j, subtypeScan);
   // media-range allows "*/*" and "type/*" only; a media-type allows neither.
   const starType = out.type === '*';
   const starSub = out.subtype === '*';

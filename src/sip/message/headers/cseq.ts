@@ -31,12 +31,32 @@ export function scanUint32(s: string, i: number, what: string): [number, number]
   return [v, j];
 }
 
+/** The end of 1*DIGIT at i, throwing as scanUint32 does; uint32At reads the value. */
+function uint32End(s: string, i: number, what: string): number {
+  let v = 0;
+  let j = i;
+  for (; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 0x30 || c > 0x39) break;
+    v = v * 10 + (c - 0x30);
+    if (v > UINT32_MAX) fail(`${what} exceeds 2^32-1`, i);
+  }
+  if (j === i) fail(`expected ${what}, found ${charAt(s, i)}`, i);
+  return j;
+}
+
+function uint32At(s: string, i: number, end: number): number {
+  let v = 0;
+  for (let j = i; j < end; j++) v = v * 10 + (s.charCodeAt(j) - 0x30);
+  return v;
+}
+
 function wholeValue(s: string, what: string): number {
   const i = skipLws(s, 0);
-  const [v, end] = scanUint32(s, i, what);
+  const end = uint32End(s, i, what);
   const k = skipLws(s, end);
   if (k < s.length) fail(`unexpected ${charAt(s, k)} after ${what}`, k);
-  return v;
+  return uint32At(s, i, end);
 }
 
 /** 1*DIGIT, 0..2^32-1, surrounding LWS allowed. */
@@ -80,7 +100,8 @@ export function parseQValue(s: string): number {
 /** CSeq = 1*DIGIT LWS Method. */
 export function parseCSeq(s: string): CSeq {
   const i = skipLws(s, 0);
-  const [seq, end] = scanUint32(s, i, 'CSeq number');
+  const end = uint32End(s, i, 'CSeq number');
+  const seq = uint32At(s, i, end);
   const m = skipLws(s, end);
   if (m === end) fail(`expected LWS after CSeq number, found ${charAt(s, m)}`, m);
   const methodEnd = scanToken(s, m);

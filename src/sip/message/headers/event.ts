@@ -30,20 +30,24 @@ function scanTokenNoDot(s: string, i: number): number {
 
 export function parseEvent(s: string): EventHeader {
   let i = skipLws(s, 0);
-  const parts: string[] = [];
-  for (;;) {
-    const e = scanTokenNoDot(s, i);
-    if (e === i) fail(`expected event package or template, found ${charAt(s, i)}`, i);
-    parts.push(s.slice(i, e));
-    i = e;
-    if (s.charCodeAt(i) !== 0x2e) break;
+  let e = scanTokenNoDot(s, i);
+  if (e === i) fail(`expected event package or template, found ${charAt(s, i)}`, i);
+  const pkg = s.slice(i, e);
+  const templates: string[] = [];
+  i = e;
+  while (s.charCodeAt(i) === 0x2e) {
     i++;
+    e = scanTokenNoDot(s, i);
+    if (e === i) fail(`expected event package or template, found ${charAt(s, i)}`, i);
+    templates.push(s.slice(i, e));
+    i = e;
   }
   const params: Param[] = [];
   const end = parseParams(s, i, params);
   expectEnd(s, end);
+  const out: EventHeader = { package: pkg, templates, params };
+  if (params.length === 0) return out;
   rejectDuplicates(params, ['id'], i);
-  const out: EventHeader = { package: parts[0]!, templates: parts.slice(1), params };
   const id = getParam(params, 'id');
   if (id !== undefined) {
     if (id === null || !isToken(id)) fail('id must be a token', i);

@@ -163,6 +163,114 @@ export function scanHost(s: string, i: number, end = s.length): number {
   return j;
 }
 
+const HOST_TYPES: readonly HostType[] = ['domain', 'ipv4', 'ipv6'];
+
+/**
+ * The end of a dotted-quad IPv4address (isIPv4's dec-octets) starting at i, or -1.
+ */
+function scanIPv4End(s: string, i: number, end: number): number {
+  for (let octet = 0; ; octet++) {
+    const o = i;
+    let v = 0;
+    while (i < end && i - o < 3) {
+      const c = s.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      v = v * 10 + (c - 0x30);
+      i++;
+    }
+    if (i === o || v > 255 || (i - o > 1 && s.charCodeAt(o) === 0x30)) return -1;
+    if (octet === 3) return i;
+    if (i >= end || s.charCodeAt(i) !== 0x2e) return -1;
+    i++;
+  }
+}
+
+const ALNUM = new Uint8Array(128);
+for (let c = 0; c < 128; c++) if (isAlnum(c)) ALNUM[c] = 1;
+
+/** alphanum / "-" / "." : the chars scanHost takes into a name or IPv4 host. */
+function isHostChar(c: number): boolean {
+  return c === 0x2d || c === 0x2e || isAlnum(c);
+}
+
+/**
+ * scanHost and classifyHost in one pass over a name or IPv4 address: returns
+ * end * 4 + (0 domain, 1 ipv4, 2 ipv6); decode with hostEndOf / hostTypeOf. An IPv4
+ * address is read as such when it is the whole host; otherwise the hostname rules of
+ * isHostname are checked as the chars go by, and anything they reject (and every IPv6
+ * reference) is handed to classifyHost, so the errors are classifyHost's.
+ */
+export function scanHostTyped(s: string, i: number, end = s.length): number {
+  const c0 = s.charCodeAt(i);
+  if (c0 === 0x5b) {
+    const e = scanHost(s, i, end);
+    return e * 4 + HOST_TYPES.indexOf(classifyHost(s, i, e));
+  }
+  if (c0 >= 0x30 && c0 <= 0x39) {
+    const e = scanIPv4End(s, i, end);
+    if (e > 0 && !(e < end && isHostChar(s.charCodeAt(e)))) return e * 4 + 1;
+  }
+  let ok = true;
+  let labelStart = i;
+  // Start of the label before the latest ".", for a name with a trailing "." (FQDN form).
+  let lastLabelStart = i;
+  let j = i;
+  for (; j < end; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 128 && ALNUM[c] === 1) continue;
+    // isHostname: no empty label, and no "-" at either end of a label.
+    const prev = j > i ? s.charCodeAt(j - 1) : 0x2e;
+    if (c === 0x2e) {
+      if (prev === 0x2e || prev === 0x2d) ok = false;
+      lastLabelStart = labelStart;
+      labelStart = j + 1;
+    } else if (c === 0x2d) {
+      if (prev === 0x2e) ok = false;
+    } else {
+      break;
+    }
+  }
+  if (j === i) return j * 4 + HOST_TYPES.indexOf(classifyHost(s, i, j));
+  const last = s.charCodeAt(j - 1);
+  // One trailing "." is allowed: then the name before it is judged (its last char was
+  // checked when the "." went by).
+  if (last === 0x2e) ok = ok && j - i > 1 && isAlpha(s.charCodeAt(lastLabelStart));
+  else ok = ok && last !== 0x2d && isAlpha(s.charCodeAt(labelStart));
+  return ok ? j * 4 : j * 4 + HOST_TYPES.indexOf(classifyHost(s, i, j));
+}
+
+export function hostEndOf(typed: number): number {
+  return Math.floor(typed / 4);
+}
+
+export function hostTypeOf(typed: number): HostType {
+  return HOST_TYPES[typed & 3]!;
+}
+
+/**
+ * The end of port = 1*DIGIT in 0..65535 starting at i (errors as scanPort); portValue
+ * reads the digits it accepted.
+ */
+export function scanPortEnd(s: string, i: number, end = s.length): number {
+  let v = 0;
+  let j = i;
+  while (j < end) {
+    const c = s.charCodeAt(j);
+    if (c < 0x30 || c > 0x39) break;
+    v = v * 10 + (c - 0x30);
+    if (v > 65535) fail('port out of range', i);
+    j++;
+  }
+  if (j === i) fail('missing port', i);
+  return j;
+}
+
+export function portValue(s: string, i: number, end: number): number {
+  let v = 0;
+  for (let j = i; j < end; j++) v = v * 10 + (s.charCodeAt(j) - 0x30);
+  return v;
+}
+
 /** port = 1*DIGIT in 0..65535, over s[i, ...); returns [port, end]. */
 export function scanPort(s: string, i: number, end = s.length): [number, number] {
   let v = 0;

@@ -25,7 +25,6 @@ export interface NameAddr {
  * Returns the index after it and its trailing LWS.
  */
 export function scanNameAddr(s: string, i: number, out: NameAddr[]): number {
-  const n = s.length;
   let displayName: string | undefined;
   const c = s.charCodeAt(i);
   if (c === 0x22) {
@@ -53,9 +52,8 @@ export function scanNameAddr(s: string, i: number, out: NameAddr[]): number {
     }
   }
   // i is at "<"
-  let gt = i + 1;
-  while (gt < n && s.charCodeAt(gt) !== 0x3e) gt++;
-  if (gt >= n) fail('unterminated "<"', i);
+  const gt = s.indexOf('>', i + 1);
+  if (gt < 0) fail('unterminated "<"', i);
   const uri = parseUriRange(s, i + 1, gt);
   const params: Param[] = [];
   const end = parseParams(s, gt + 1, params);

@@ -161,17 +161,34 @@ export const P_BARE_IPV6 = 2;
  * first character after the list and its trailing LWS, so the caller sees ',' or the end.
  */
 export function parseParams(s: string, i: number, out: Param[], flags = 0): number {
+  // Each char is read once: LWS is skipped only where the next char could start it.
   const n = s.length;
   for (;;) {
-    const j = skipLws(s, i);
-    if (j >= n || s.charCodeAt(j) !== 0x3b) return j;
-    const k = skipLws(s, j + 1);
-    const nameEnd = scanToken(s, k);
+    let j = i;
+    let c = s.charCodeAt(j);
+    if (isLwsStart(c)) {
+      j = skipLws(s, j);
+      c = s.charCodeAt(j);
+    }
+    if (c !== 0x3b) return j;
+    let k = j + 1;
+    c = s.charCodeAt(k);
+    if (isLwsStart(c)) {
+      k = skipLws(s, k);
+      c = s.charCodeAt(k);
+    }
+    let nameEnd = k;
+    while (c < 128 && (CHAR[c]! & C_TOKEN) !== 0) c = s.charCodeAt(++nameEnd);
     if (nameEnd === k) fail(`expected parameter name, found ${charAt(s, k)}`, k);
     const name = s.slice(k, nameEnd);
-    const m = skipLws(s, nameEnd);
-    if (m < n && s.charCodeAt(m) === 0x3d) {
-      const v = skipLws(s, m + 1);
+    let m = nameEnd;
+    if (isLwsStart(c)) {
+      m = skipLws(s, m);
+      c = s.charCodeAt(m);
+    }
+    if (c === 0x3d) {
+      let v = m + 1;
+      if (isLwsStart(s.charCodeAt(v))) v = skipLws(s, v);
       const vEnd = scanParamValue(s, v, flags);
       out.push({ name, value: s.slice(v, vEnd) });
       i = vEnd;
@@ -180,7 +197,13 @@ export function parseParams(s: string, i: number, out: Param[], flags = 0): numb
       out.push({ name, value: null });
       i = nameEnd;
     }
+    if (i >= n) return i;
   }
+}
+
+/** SP, HT or CR: where skipLws might move. */
+function isLwsStart(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d;
 }
 
 /** gen-value = token / host / quoted-string; returns its end. */

@@ -6,8 +6,8 @@
  */
 import { parseUint32 } from './cseq.js';
 import {
-  charAt, expectEnd, fail, formatParams, getParam, isToken, mergeParams, parseParams,
-  rejectDuplicates, scanToken, skipLws, type Param,
+  charAt, equalsIgnoreCase, expectEnd, fail, formatParams, isToken, mergeParams, parseParams,
+  scanToken, skipLws, type Param,
 } from './scan.js';
 
 export type SubscriptionStateValue = 'active' | 'pending' | 'terminated' | (string & {});
@@ -21,9 +21,27 @@ export interface SubscriptionState {
   params: Param[];
 }
 
-function deltaParam(params: readonly Param[], name: string, offset: number): number | undefined {
-  const v = getParam(params, name);
-  if (v === undefined) return undefined;
+// The subexp-params with their own syntax; the index is also the order their checks run in.
+const REASON = 0;
+const EXPIRES = 1;
+const RETRY_AFTER = 2;
+const KNOWN = ['reason', 'expires', 'retry-after'];
+
+function knownParam(name: string): number {
+  // The exact spelling first: a cheaper comparison than the case-insensitive one.
+  switch (name.length) {
+    case 6:
+      return name === 'reason' || equalsIgnoreCase(name, 'reason') ? REASON : -1;
+    case 7:
+      return name === 'expires' || equalsIgnoreCase(name, 'expires') ? EXPIRES : -1;
+    case 11:
+      return name === 'retry-after' || equalsIgnoreCase(name, 'retry-after') ? RETRY_AFTER : -1;
+    default:
+      return -1;
+  }
+}
+
+function deltaParam(v: string | null, name: string, offset: number): number {
   if (v === null) return fail(`${name} needs a value`, offset);
   return parseUint32(v);
 }
@@ -34,17 +52,37 @@ export function parseSubscriptionState(s: string): SubscriptionState {
   if (e === i) fail(`expected subscription state, found ${charAt(s, i)}`, i);
   const params: Param[] = [];
   expectEnd(s, parseParams(s, e, params));
-  rejectDuplicates(params, ['reason', 'expires', 'retry-after'], e);
-  const out: SubscriptionState = { state: s.slice(i, e).toLowerCase(), params };
-  const reason = getParam(params, 'reason');
-  if (reason !== undefined) {
-    if (reason === null || !isToken(reason)) fail('reason must be a token', e);
-    out.reason = reason.toLowerCase();
+  // One pass over the parameters finds the first of each known one and any duplicate;
+  // the checks then run in the order of KNOWN.
+  let reason: Param | undefined;
+  let expires: Param | undefined;
+  let retryAfter: Param | undefined;
+  let duplicates = 0;
+  for (let k = 0; k < params.length; k++) {
+    const p = params[k]!;
+    const known = knownParam(p.name);
+    if (known === REASON) {
+      if (reason === undefined) reason = p;
+      else duplicates |= 1 << REASON;
+    } else if (known === EXPIRES) {
+      if (expires === undefined) expires = p;
+      else duplicates |= 1 << EXPIRES;
+    } else if (known === RETRY_AFTER) {
+      if (retryAfter === undefined) retryAfter = p;
+      else duplicates |= 1 << RETRY_AFTER;
+    }
   }
-  const expires = deltaParam(params, 'expires', e);
-  if (expires !== undefined) out.expires = expires;
-  const retryAfter = deltaParam(params, 'retry-after', e);
-  if (retryAfter !== undefined) out.retryAfter = retryAfter;
+  if (duplicates !== 0) {
+    for (let k = 0; k < KNOWN.length; k++) if (duplicates & (1 << k)) fail(`duplicate ${KNOWN[k]!} parameter`, e);
+  }
+  const out: SubscriptionState = { state: s.slice(i, e).toLowerCase(), params };
+  if (reason !== undefined) {
+    const v = reason.value;
+    if (v === null || !isToken(v)) fail('reason must be a token', e);
+    out.reason = v.toLowerCase();
+  }
+  if (expires !== undefined) out.expires = deltaParam(expires.value, 'expires', e);
+  if (retryAfter !== undefined) out.retryAfter = deltaParam(retryAfter.value, 'retry-after', e);
   return out;
 }
 

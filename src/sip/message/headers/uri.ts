@@ -7,7 +7,7 @@
  * (unescape()), so an escape is never decoded twice (RFC 4475 §3.1.1.3: "value%41" is not
  * "valueA").
  */
-import { classifyHost, hostKey, scanHost, scanPort, type HostType } from './host.js';
+import { hostEndOf, hostKey, hostTypeOf, portValue, scanHostTyped, scanPortEnd, type HostType } from './host.js';
 import {
   C_HNV_UNRES, C_PARAM_UNRES, C_PASSWORD, C_RESERVED, C_UNRESERVED, C_USER_UNRES, CHAR, hexValue, isAlnum, isHex,
 } from './chars.js';
@@ -77,9 +77,15 @@ export function parseUriRange(s: string, start: number, end: number): Uri {
   }
   if (i >= end || s.charCodeAt(i) !== 0x3a) fail(`expected ":" after URI scheme, found ${charAt(s, i)}`, i);
   const n = i - start;
-  if (n === 3 && equalsIgnoreCase(s.slice(start, i), 'sip')) return parseSip(s, 'sip', i + 1, end);
-  if (n === 4 && equalsIgnoreCase(s.slice(start, i), 'sips')) return parseSip(s, 'sips', i + 1, end);
-  if (n === 3 && equalsIgnoreCase(s.slice(start, i), 'tel')) return parseTel(s, i + 1, end);
+  // Scheme chars are alphanumerics, "+", "-" and ".": "| 0x20" folds only letters' case among them.
+  const c0 = s.charCodeAt(start) | 0x20;
+  const c1 = s.charCodeAt(start + 1) | 0x20;
+  const c2 = s.charCodeAt(start + 2) | 0x20;
+  if (c0 === 0x73 && c1 === 0x69 && c2 === 0x70) {
+    if (n === 3) return parseSip(s, 'sip', i + 1, end);
+    if (n === 4 && (s.charCodeAt(start + 3) | 0x20) === 0x73) return parseSip(s, 'sips', i + 1, end);
+  }
+  if (n === 3 && c0 === 0x74 && c1 === 0x65 && c2 === 0x6c) return parseTel(s, i + 1, end);
   // absoluteURI: opaque-part / hier-part are both runs of uric (reserved / unreserved /
   // escaped); "[" and "]" are admitted for RFC 3986 IP literals.
   const o = i + 1;
@@ -111,6 +117,28 @@ const PARAMCHAR = C_UNRESERVED | C_PARAM_UNRES;
 const HNVCHAR = C_UNRESERVED | C_HNV_UNRES;
 
 function parseSip(s: string, scheme: 'sip' | 'sips', i: number, end: number): SipUri {
+  // The usual URI has a user without escapes or password, or no user at all: one pass over
+  // the user chars finds which. A "%" or ":" before the end of that run needs the general
+  // reading below.
+  let j = i;
+  while (j < end) {
+    const c = s.charCodeAt(j);
+    if (c < 128 && (CHAR[c]! & USER) !== 0) j++;
+    else break;
+  }
+  const stop = j < end ? s.charCodeAt(j) : -1;
+  if (stop === 0x25 || stop === 0x3a) return parseSipUserinfo(s, scheme, i, end);
+  const uri: SipUri = { scheme, host: '', hostType: 'domain', params: [], headers: [] };
+  let hostStart = i;
+  if (stop === 0x40) {
+    if (j === i) fail('empty user in SIP URI', i);
+    uri.user = s.slice(i, j);
+    hostStart = j + 1;
+  }
+  return parseSipHostport(s, uri, hostStart, end);
+}
+
+function parseSipUserinfo(s: string, scheme: 'sip' | 'sips', i: number, end: number): SipUri {
   // '@' is legal nowhere in a SIP URI but after userinfo, and userinfo may hold ';', '?',
   // '/' and ',' (RFC 4475 §3.1.1.2, §3.1.1.9): so the longest run of userinfo chars decides.
   let j = i;
@@ -135,13 +163,19 @@ function parseSip(s: string, scheme: 'sip' | 'sips', i: number, end: number): Si
     }
     hostStart = j + 1;
   }
-  const hostEnd = scanHost(s, hostStart, end);
-  uri.hostType = classifyHost(s, hostStart, hostEnd);
+  return parseSipHostport(s, uri, hostStart, end);
+}
+
+/** hostport, uri-parameters and headers of a SIP URI, from hostStart to end. */
+function parseSipHostport(s: string, uri: SipUri, hostStart: number, end: number): SipUri {
+  const typed = scanHostTyped(s, hostStart, end);
+  const hostEnd = hostEndOf(typed);
+  uri.hostType = hostTypeOf(typed);
   uri.host = s.slice(hostStart, hostEnd);
-  j = hostEnd;
+  let j = hostEnd;
   if (j < end && s.charCodeAt(j) === 0x3a) {
-    const [port, portEnd] = scanPort(s, j + 1, end);
-    uri.port = port;
+    const portEnd = scanPortEnd(s, j + 1, end);
+    uri.port = portValue(s, j + 1, portEnd);
     j = portEnd;
   }
   while (j < end && s.charCodeAt(j) === 0x3b) {
