@@ -88,7 +88,8 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; lo
       live: () => [...fn.sessions].map((s) => s.live()),
     });
     await api.listen({ host: config.api.address, port: config.api.port });
-    logger.info({ address: config.api.address, port: config.api.port }, 'HTTP API and viewer listening');
+    const bound = api.server.address();
+    logger.info({ address: config.api.address, port: typeof bound === 'object' && bound !== null ? bound.port : config.api.port }, 'HTTP API and viewer listening');
   }
   if (config.history.conferenceFactories.length === 0) {
     logger.warn('no conference factories configured (history.conferenceFactories): every REFER will be refused with 403');

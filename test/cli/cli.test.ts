@@ -78,3 +78,42 @@ test('check-config names the bad field and exits 2', () => {
   writeFileSync(notJson, '{ nope');
   assert.match(run('check-config', notJson).err, /not valid JSON/);
 });
+
+test('serve starts on the configured ports, answers /healthz, and shuts down cleanly on SIGTERM', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'serve-'));
+  const cfg = join(dir, 'c.json');
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      logLevel: 'info',
+      sip: { udp: [{ address: '127.0.0.1', port: 0 }], tcp: [{ address: '127.0.0.1', port: 0 }] },
+      history: { msrp: { address: '127.0.0.1', port: 0 } },
+      api: { port: 0 },
+      store: { path: join(dir, 'h.db') },
+    }),
+  );
+  const child = spawn(process.execPath, [CLI, 'serve', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const killTimer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  try {
+    const start = Date.now();
+    while (!out.includes('"msg":"im-history started"') && Date.now() - start < 15_000) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, /"msg":"im-history started"/);
+    const api = /"port":(\d+),"msg":"HTTP API and viewer listening"/.exec(out);
+    assert.ok(api, out);
+    const health = await fetch(`http://127.0.0.1:${api[1]}/healthz`);
+    assert.equal(health.status, 200);
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('exit', (c) => resolve(c));
+      child.kill('SIGTERM');
+    });
+    assert.equal(code, 0);
+    assert.match(out, /"msg":"shutting down"/);
+    assert.ok(existsSync(join(dir, 'h.db')));
+  } finally {
+    clearTimeout(killTimer);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
