@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { SimNetwork } from '../../src/sim/network.js';
 import { startHistoryNode } from '../../src/sim/history-node.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { until } from '../helpers/wait.js';
 
 const USERS = [
   { aor: 'sip:alice@example.net', name: 'Alice' },
@@ -13,14 +14,6 @@ const USERS = [
   { aor: 'sip:dave@example.net', name: 'Dave' },
   { aor: 'sip:eve@example.net', name: 'Eve' },
 ];
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('issue 4 playback: a participant replays a stored history into a new session; others get 404', async () => {
   const net = await new SimNetwork().start(USERS);

@@ -7,20 +7,13 @@ import { pino } from 'pino';
 import { SimNetwork } from '../../src/sim/network.js';
 import { startHistoryNode } from '../../src/sim/history-node.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { until } from '../helpers/wait.js';
 
 const USERS = [
   { aor: 'sip:alice@example.net', name: 'Alice' },
   { aor: 'sip:bob@example.net', name: 'Bob' },
   { aor: 'sip:carol@example.net', name: 'Carol' },
 ];
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('issue 4: a recorded session on the loopback IM network keeps every message, in order, with its sender', async () => {
   const net = await new SimNetwork().start(USERS);
