@@ -6,9 +6,9 @@
  * `a=setup:active` and connect to the first URI of the focus's a=path. RFC 3862: a
  * message/cpim body is unwrapped for the record (sender from CPIM From, recipients from
  * To/cc, the inner Content-Type and content), keeping the CPIM headers and the RFC 5438
- * imdn.Message-ID. The store resolves addMessage only once the row is committed; the MSRP
- * 200 for a SEND is sent when the chunk arrives, and the store's write queue commits within
- * the same tick batch, so a kill -9 loses at most what was in flight (docs/reliability.md).
+ * imdn.Message-ID. The store resolves addMessage only once the row is committed, and the MSRP
+ * 200 for the chunk that completes a message waits for that: an acknowledged message is a
+ * committed one (a failed write is answered 403).
  */
 import type { Logger } from 'pino';
 import { buildMsrpOffer, parseMsrpAnswer } from '../sdp/msrp-offer.js';
@@ -41,7 +41,9 @@ export class MsrpUserPlane implements UserPlane {
   async offer(historyId: string): Promise<string> {
     const session = this.o.endpoint.createSession({ localUriHost: this.o.host, acceptTypes: this.o.acceptTypes });
     this.sessions.set(historyId, session);
-    session.on('message', (m) => void this.record(historyId, m));
+    // The 200 for a message goes out only after it is committed (src/msrp/session.ts sink):
+    // every message the focus saw acknowledged is in the store, even after a kill -9.
+    session.sink = (m) => this.record(historyId, m);
     session.on('error', (e) => this.o.log.warn({ historyId, err: e.message }, 'MSRP session error'));
     const port = this.o.endpoint.port ?? 9;
     return buildMsrpOffer({
@@ -104,7 +106,9 @@ export class MsrpUserPlane implements UserPlane {
       this.recorded++;
       this.o.onRecorded?.();
     } catch (e) {
+      // The MSRP layer answers 403: the sender learns the message was not kept.
       this.o.log.error({ historyId, err: String(e) }, 'storing a message failed');
+      throw e;
     }
   }
 }

@@ -41,6 +41,13 @@ export type { MsrpSessionEvents, MsrpSessionState, ReceivedMessage, ReceivedRepo
 const EMPTY = Buffer.alloc(0);
 
 export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
+  /**
+   * Where complete messages must be kept before they are acknowledged: when set, the 200 to
+   * the chunk that completes a message (and its Success-Report) waits for the returned
+   * promise; a rejection is answered 403 so the sender knows the message was not kept.
+   * The 'message' event still fires after the sink has taken the message.
+   */
+  sink: ((m: ReceivedMessage) => Promise<void>) | undefined;
   readonly localUri: string;
   readonly localUriParsed: MsrpUri;
   /** Relays then our URI: the a=path list (RFC 4975 §8.2). */
@@ -318,7 +325,10 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
       conn.respond(req, outcome.status, 'Stop-sending-message', this.localUri);
       return;
     }
-    conn.respond(req, 200, 'OK', this.localUri);
+    // With a sink, the chunk that completes a message is answered only once the sink has
+    // taken the message (e.g. committed it to the store): a 200 then means "kept".
+    const deferred = outcome.kind === 'complete' && this.sink !== undefined;
+    if (!deferred) conn.respond(req, 200, 'OK', this.localUri);
     if (outcome.kind === 'aborted') {
       this.host.ctx.logger.info({ sessionId: this.sessionId, messageId, receivedBytes: outcome.receivedBytes }, 'msrp message aborted by sender');
       return;
@@ -328,6 +338,30 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
       return;
     }
     const m = outcome.message;
+    const toPath = (getHeader(req, 'To-Path') ?? '').split(' ');
+    const received: ReceivedMessage = { sessionId: this.sessionId, messageId, fromPath, toPath, body: m.body, chunks: m.chunks, headers: m.headers };
+    if (m.contentType !== undefined) received.contentType = m.contentType;
+    const sink = this.sink;
+    if (deferred && sink !== undefined) {
+      const bodiless = m.body.length === 0 && m.contentType === undefined;
+      (bodiless ? Promise.resolve() : sink(received)).then(
+        () => {
+          conn.respond(req, 200, 'OK', this.localUri);
+          this.completed(conn, fromPath, messageId, successReport, received, bodiless);
+        },
+        (e: unknown) => {
+          // Not kept: the sender must not believe it was (RFC 4975 §10: 403, action not allowed now).
+          this.host.ctx.logger.warn({ sessionId: this.sessionId, messageId, err: String(e) }, 'msrp message not kept');
+          conn.respond(req, 403, 'Message-not-kept', this.localUri);
+        },
+      );
+      return;
+    }
+    this.completed(conn, fromPath, messageId, successReport, received, m.body.length === 0 && m.contentType === undefined);
+  }
+
+  private completed(conn: MsrpConnection, fromPath: string[], messageId: string, successReport: boolean, received: ReceivedMessage, bodiless: boolean): void {
+    const m = received;
     if (successReport) {
       // §7.1.2: the REPORT retraces the SEND's From-Path; one report for the whole message.
       const report = buildReport({
@@ -336,10 +370,7 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
       });
       conn.send(report, 'none').catch((e: Error) => this.raise(e));
     }
-    if (m.body.length === 0 && m.contentType === undefined) return; // a bodiless SEND carries no message
-    const toPath = (getHeader(req, 'To-Path') ?? '').split(' ');
-    const received: ReceivedMessage = { sessionId: this.sessionId, messageId, fromPath, toPath, body: m.body, chunks: m.chunks, headers: m.headers };
-    if (m.contentType !== undefined) received.contentType = m.contentType;
+    if (bodiless) return; // a bodiless SEND carries no message
     this.host.ctx.logger.debug({ sessionId: this.sessionId, messageId, bytes: m.body.length, chunks: m.chunks }, 'msrp message received');
     this.emit('message', received);
   }

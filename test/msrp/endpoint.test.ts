@@ -218,3 +218,33 @@ test('msrps (TLS) is refused with a clear error, not sent in cleartext', T, asyn
     await p.close();
   }
 });
+
+test('sink: the 200 completing a message waits until the sink kept it; a refused message gets 403', T, async () => {
+  const p = await pair();
+  try {
+    const { sa, sb } = await sessions(p);
+    let release!: () => void;
+    const kept: string[] = [];
+    sb.sink = (m) => {
+      if (m.body.toString() === 'refuse me') return Promise.reject(new Error('disk full'));
+      return new Promise<void>((resolve) => {
+        release = () => {
+          kept.push(m.body.toString());
+          resolve();
+        };
+      });
+    };
+    let acked = false;
+    const sending = sa.send('text/plain', Buffer.from('keep me')).then(() => (acked = true));
+    await until(() => release !== undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(acked, false, 'no 200 before the sink resolved');
+    release();
+    await sending;
+    assert.deepEqual(kept, ['keep me']);
+    // A message the sink refuses reaches the sender as 403, never as a 200.
+    await assert.rejects(sa.send('text/plain', Buffer.from('refuse me')), (e: unknown) => e instanceof MsrpSendError && e.status === 403);
+  } finally {
+    await p.close();
+  }
+});
