@@ -67,6 +67,7 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; lo
     logger,
   });
   late.fn = fn;
+  await fn.closeAbandoned();
   metrics.trackActiveSessions(() => fn.sessions.size);
   metrics.trackRetransmissions(() => stack.ua.layer.stats.retransmissionsSent);
   let api: FastifyInstance | undefined;

@@ -96,6 +96,20 @@ export class HistoryFunction {
     for (const s of this.sessions) s.onDialogTerminated(dialog, reason);
   }
 
+  /**
+   * After a crash (kill -9, power loss) histories may still say 'inviting' or 'active' though
+   * nothing carries them any more: close them with a reason at start-up. Returns how many.
+   */
+  async closeAbandoned(reason = 'server restarted while the session was open'): Promise<number> {
+    const open = [...(await this.opts.store.listHistories({ state: 'active' })), ...(await this.opts.store.listHistories({ state: 'inviting' }))];
+    const now = Date.now();
+    for (const h of open) {
+      await this.opts.store.updateHistory(h.id, { state: h.state === 'active' ? 'ended' : 'failed', endedAt: now, endReason: reason });
+    }
+    if (open.length > 0) this.opts.logger.warn({ count: open.length }, 'closed histories left open by an earlier run');
+    return open.length;
+  }
+
   /** Stop taking REFERs and end every session with BYE. */
   async close(): Promise<void> {
     this.closing = true;

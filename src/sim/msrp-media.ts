@@ -14,6 +14,8 @@ const ACCEPT = ['message/cpim', 'text/plain', 'message/imdn+xml'];
 export class MsrpFocusMedia implements FocusMedia {
   private readonly legs = new Map<string, Map<string, MsrpSession>>();
   relayed = 0;
+  /** Called when a leg answered 200 to a relayed message (tests: what the recorder acknowledged). */
+  onAcked: ((user: string, body: Buffer) => void) | undefined;
 
   constructor(
     private readonly endpoint: MsrpEndpoint,
@@ -60,7 +62,10 @@ export class MsrpFocusMedia implements FocusMedia {
       for (const [other, s] of all) {
         if (other === user || s.state !== 'open') continue;
         this.relayed++;
-        void s.send(m.contentType ?? 'text/plain', m.body).catch((e: unknown) => this.log?.(`relay to ${other} failed: ${String(e)}`));
+        void s
+          .send(m.contentType ?? 'text/plain', m.body)
+          .then(() => this.onAcked?.(other, m.body))
+          .catch((e: unknown) => this.log?.(`relay to ${other} failed: ${String(e)}`));
       }
     });
     session.on('error', (e) => this.log?.(`MSRP ${user}: ${e.message}`));
