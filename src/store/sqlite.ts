@@ -14,7 +14,7 @@
  * A write's promise resolves after its transaction committed (see sqlite-engine.ts for
  * why WAL with synchronous=NORMAL survives kill -9): answer MSRP 200 after addMessage.
  */
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { SqliteEngine, type SqliteEngineOptions } from './sqlite-engine.js';
 import { asBuffer, fromWire, type Call, type Reply, type StoreMethod, type WorkerHello, type WorkerInit } from './sqlite-protocol.js';
 import type { WriteQueueStats } from './write-queue.js';
@@ -90,7 +90,13 @@ export class SqliteStore implements HistoryStore {
     const hello = await new Promise<WorkerHello>((resolve, reject) => {
       port1.once('message', (m: WorkerHello) => resolve(m));
       worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`store worker exited (${code}) while opening ${path}`)));
+      // A worker that failed to open posts its error and ends at once: its 'exit' can overtake
+      // the delivery of that message, so look for it on the port before calling it a crash.
+      worker.once('exit', (code) => {
+        const queued = receiveMessageOnPort(port1);
+        if (queued !== undefined) resolve(queued.message as WorkerHello);
+        else reject(new Error(`store worker exited (${code}) while opening ${path}`));
+      });
     });
     worker.removeAllListeners('error').removeAllListeners('exit');
     if (!hello.ready) {
