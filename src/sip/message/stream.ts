@@ -17,6 +17,9 @@ export type FramerEvent =
   | { kind: 'ping' };
 
 export class StreamFramer {
+  /** Received bytes not yet framed, as they arrived; joined only when a message can complete. */
+  private parts: Buffer[] = [];
+  private size = 0;
   private buf: Buffer = EMPTY;
   private pending: { message: SipMessage; bodyStart: number; length: number } | undefined;
   private dead = false;
@@ -25,13 +28,25 @@ export class StreamFramer {
 
   /** Bytes waiting for the rest of a message. */
   get buffered(): number {
-    return this.buf.length;
+    return this.size;
   }
 
   /** Feed received bytes; returns the events they complete, in order. */
   push(chunk: Buffer): FramerEvent[] {
     if (this.dead) return [];
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    // While a body is incomplete, keep the chunks apart: joining them on every push would copy
+    // O(n^2) bytes for a body sent a byte at a time (test/fuzz/regressions.test.ts).
+    if (this.pending !== undefined && this.size < this.pending.bodyStart + this.pending.length) return [];
+    this.buf = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    const out = this.drain();
+    this.parts = this.buf.length === 0 ? [] : [this.buf];
+    this.size = this.buf.length;
+    return out;
+  }
+
+  private drain(): FramerEvent[] {
     const out: FramerEvent[] = [];
     for (;;) {
       const ev = this.next();
