@@ -5,7 +5,7 @@
 //   node scripts/fuzz-long.mjs --target=name --seed=N --repro=I
 //     re-runs iteration I of that target and prints the input and what it did.
 // Exit status 1 when anything was found.
-/* global process, console, URL */
+
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
