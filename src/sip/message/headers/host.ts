@@ -248,8 +248,8 @@ export function hostTypeOf(typed: number): HostType {
 }
 
 /**
- * The end of port = 1*DIGIT in 0..65535 starting at i (errors as scanPort); portValue
- * reads the digits it accepted.
+ * The end of port = 1*DIGIT in 0..65535 starting at i ('missing port' / 'port out of range');
+ * portValue reads the digits it accepted.
  */
 export function scanPortEnd(s: string, i: number, end = s.length): number {
   let v = 0;
@@ -269,21 +269,6 @@ export function portValue(s: string, i: number, end: number): number {
   let v = 0;
   for (let j = i; j < end; j++) v = v * 10 + (s.charCodeAt(j) - 0x30);
   return v;
-}
-
-/** port = 1*DIGIT in 0..65535, over s[i, ...); returns [port, end]. */
-export function scanPort(s: string, i: number, end = s.length): [number, number] {
-  let v = 0;
-  let j = i;
-  while (j < end) {
-    const c = s.charCodeAt(j);
-    if (c < 0x30 || c > 0x39) break;
-    v = v * 10 + (c - 0x30);
-    if (v > 65535) fail('port out of range', i);
-    j++;
-  }
-  if (j === i) fail('missing port', i);
-  return [v, j];
 }
 
 /** Canonical text of an IP host for comparison (RFC 5954 §3: binary equality), or the lower-cased name. */
