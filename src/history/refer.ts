@@ -13,8 +13,8 @@ import type { SipRequest } from '../sip/message/message.js';
 import { parseReferTo } from '../sip/message/headers/refer-to.js';
 import { formatUri, isSipUri } from '../sip/message/headers/uri.js';
 import { getParamUnquoted } from '../sip/message/headers/scan.js';
-import { mediaType, parseContentType } from '../sip/message/headers/content-type.js';
-import { parseMultipart } from '../sip/message/headers/multipart.js';
+import { mediaType } from '../sip/message/headers/content-type.js';
+import { parseMultipart, partMediaType } from '../sip/message/headers/multipart.js';
 import { parseResourceLists } from '../xml/resource-lists.js';
 import { rejection, type PolicyRejection } from './policy.js';
 
@@ -94,14 +94,7 @@ function imUsersOf(req: SipRequest, cid: string | undefined, max: number): ImUse
     } catch (e) {
       return rejection(400, `Bad multipart body: ${(e as Error).message}`);
     }
-    const lists = parts.filter((p) => {
-      const pct = p.headers.find((h) => h.name.toLowerCase() === 'content-type')?.value;
-      try {
-        return pct !== undefined && mediaType(parseContentType(pct)) === RESOURCE_LISTS;
-      } catch {
-        return false;
-      }
-    });
+    const lists = parts.filter((p) => partMediaType(p) === RESOURCE_LISTS);
     const named =
       cid === undefined
         ? undefined

@@ -22,7 +22,7 @@ import { handle422, negotiate, retryRequestAfter422, sessionTimerRequestHeaders,
 import type { SessionTimerConfig } from '../sip/session-timer/config.js';
 import { formatUri, type SipUri } from '../sip/message/headers/uri.js';
 import { getParamUnquoted } from '../sip/message/headers/scan.js';
-import { parseMultipart } from '../sip/message/headers/multipart.js';
+import { parseMultipart, partMediaType } from '../sip/message/headers/multipart.js';
 import type { HistoryRecord, HistoryState, HistoryStore, StoredHeader } from '../store/types.js';
 import type { Clock } from '../sip/clock.js';
 import { parseConferenceInfo } from '../conference/conference-info.js';
@@ -424,9 +424,7 @@ function sdpOf(res: SipResponse): Buffer {
   if (ct.type === 'multipart') {
     const boundary = getParamUnquoted(ct.params, 'boundary');
     if (boundary !== undefined && boundary !== null) {
-      const part = parseMultipart(res.body, boundary).find((p) =>
-        p.headers.some((h) => h.name.toLowerCase() === 'content-type' && h.value.toLowerCase().startsWith('application/sdp')),
-      );
+      const part = parseMultipart(res.body, boundary).find((p) => partMediaType(p) === 'application/sdp');
       if (part !== undefined) return part.body;
     }
   }

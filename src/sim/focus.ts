@@ -15,7 +15,7 @@ import type { IncomingRequest } from '../sip/ua/incoming.js';
 import { Dialog } from '../sip/dialog/dialog.js';
 import type { SipRequest } from '../sip/message/message.js';
 import { getParamUnquoted } from '../sip/message/headers/scan.js';
-import { parseMultipart } from '../sip/message/headers/multipart.js';
+import { parseMultipart, partMediaType } from '../sip/message/headers/multipart.js';
 import { parseResourceLists } from '../xml/resource-lists.js';
 import { conferenceInfo, type SimUser } from './conference-info.js';
 
@@ -78,9 +78,9 @@ function sdpPart(req: SipRequest): { sdp: string; users: string[] } {
   let sdp = '';
   let users: string[] = [];
   for (const p of parseMultipart(req.body, boundary)) {
-    const pct = p.headers.find((h) => h.name.toLowerCase() === 'content-type')?.value.toLowerCase() ?? '';
-    if (pct.startsWith('application/sdp')) sdp = p.body.toString('utf8');
-    if (pct.startsWith('application/resource-lists+xml')) users = parseResourceLists(p.body).entries.map((e) => e.uri);
+    const type = partMediaType(p);
+    if (type === 'application/sdp') sdp = p.body.toString('utf8');
+    if (type === 'application/resource-lists+xml') users = parseResourceLists(p.body).entries.map((e) => e.uri);
   }
   return { sdp, users };
 }

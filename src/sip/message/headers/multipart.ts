@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { ParseError } from '../errors.js';
 import { isToken } from './scan.js';
+import { mediaType, parseContentType } from './content-type.js';
 
 export interface MultipartHeader {
   name: string;
@@ -145,4 +146,18 @@ export function formatMultipart(parts: readonly MultipartPart[], boundary: strin
 /** A random boundary of safe bchars, long enough never to occur in a part by chance. */
 export function makeBoundary(): string {
   return 'imh-' + randomBytes(18).toString('hex');
+}
+
+/**
+ * The lower-cased media type (`type/subtype`) of a part's Content-Type, or undefined when it
+ * has none or it is unreadable; the one way callers pick a part (SDP, resource-lists...).
+ */
+export function partMediaType(part: MultipartPart): string | undefined {
+  const ct = part.headers.find((h) => h.name.toLowerCase() === 'content-type')?.value;
+  if (ct === undefined) return undefined;
+  try {
+    return mediaType(parseContentType(ct));
+  } catch {
+    return undefined;
+  }
 }
