@@ -67,7 +67,8 @@ export class SimNetwork {
     this.factoryUri = `sip:factory@${HOST}:${f.port}`;
     for (const u of users) {
       const lateClient: { c?: SimClient } = {};
-      const s = await stack(u.name.toLowerCase(), ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'NOTIFY'], { onRequest: (inc) => lateClient.c?.handleRequest(inc) });
+      // The Contact's user part: the AOR's (a display name may hold spaces, not valid in a URI).
+      const s = await stack(/^sips?:([^@;]+)@/.exec(u.aor)?.[1] ?? 'user', ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'NOTIFY'], { onRequest: (inc) => lateClient.c?.handleRequest(inc) });
       this.stacks.push(s);
       const c = new SimClient(u.aor, u.name, s.ua, s.msrp, HOST);
       lateClient.c = c;
