@@ -18,14 +18,11 @@
  * Run: npm run bench:record [-- --sessions=10000 --seconds=5 --rows=1,10,100 --window=16]
  * (forced GCs through v8.setFlagsFromString('--expose-gc'), see below).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
@@ -33,6 +30,7 @@ import { SqliteStore } from '../src/store/sqlite.js';
 import type { NewMessage } from '../src/store/types.js';
 import { startHistoryNode, type HistoryNode } from '../src/sim/history-node.js';
 import { describeMachine, fmtInt, markdownTable } from './lib/report.js';
+import { RecordPeer, type PeerReply } from './lib/record-peer-client.js';
 
 // --expose-gc on the command line would reach SqliteStore's worker through process.execArgv,
 // which Worker refuses (ERR_WORKER_INVALID_EXEC_ARGV): turn it on from inside instead.
@@ -42,34 +40,6 @@ const forceGc = runInNewContext('gc') as () => void;
 function arg(name: string, dflt: string): string {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a === undefined ? dflt : a.slice(name.length + 3);
-}
-
-interface PeerReply {
-  [k: string]: unknown;
-  errors?: Record<string, number>;
-}
-
-class Peer {
-  private readonly waiting: ((r: PeerReply) => void)[] = [];
-  readonly ready: Promise<{ factory: string; pid: number }>;
-
-  constructor(readonly child: ChildProcess) {
-    const rl = createInterface({ input: child.stdout! });
-    let first: ((r: { factory: string; pid: number }) => void) | undefined;
-    this.ready = new Promise((resolve) => (first = resolve));
-    rl.on('line', (line) => {
-      const r = JSON.parse(line) as PeerReply & { ready?: { factory: string; pid: number } };
-      if (r.ready !== undefined) return first?.(r.ready);
-      this.waiting.shift()?.(r);
-    });
-  }
-
-  ask(cmd: Record<string, unknown>): Promise<PeerReply> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.child.stdin!.write(JSON.stringify(cmd) + '\n');
-    });
-  }
 }
 
 function pct(sorted: Float64Array, p: number): number {
@@ -120,9 +90,8 @@ async function main(): Promise<void> {
     return seq;
   };
 
-  const peerPath = join(dirname(fileURLToPath(import.meta.url)), 'record-peer.js');
-  const child = spawn(process.execPath, [peerPath], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const peer = new Peer(child);
+  const peer = RecordPeer.start();
+  const child = peer.child;
   let node: HistoryNode | undefined;
   const out: string[] = [];
   const log = (s = ''): void => {

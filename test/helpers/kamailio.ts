@@ -26,6 +26,10 @@ export interface DispatcherOptions {
   /** Kamailio's log level (1 = errors and notices, 2 = info, 3 = debug). */
   debug?: number;
   children?: number;
+  /** Also listen on TCP (same port). Default: UDP only. */
+  tcp?: boolean;
+  /** How Kamailio reaches the instances (default udp). */
+  instanceTransport?: 'udp' | 'tcp';
 }
 
 /** The routing script: balance initial requests, fail over on timeout or 503. */
@@ -35,7 +39,7 @@ debug=${o.debug ?? 2}
 log_stderror=yes
 children=${o.children ?? 2}
 auto_aliases=no
-disable_tcp=yes
+${o.tcp === true ? `tcp_children=${o.children ?? 2}\nlisten=tcp:127.0.0.1:${o.port}\n# A burst of requests onto a connection still being set up must not overflow its queue.\ntcp_conn_wq_max=4194304\ntcp_wq_max=67108864` : 'disable_tcp=yes'}
 disable_sctp=yes
 listen=udp:127.0.0.1:${o.port}
 mpath="${KAMAILIO_MODULES}"
@@ -127,7 +131,7 @@ export async function startDispatcher(o: DispatcherOptions, limitMs = 120_000): 
   const dir = mkdtempSync(join(tmpdir(), 'kamailio-ds-'));
   mkdirSync(join(dir, 'run'));
   const listFile = join(dir, 'dispatcher.list');
-  writeFileSync(listFile, o.instances.map((hp) => `1 sip:${hp}\n`).join(''));
+  writeFileSync(listFile, o.instances.map((hp) => `1 sip:${hp}${o.instanceTransport === 'tcp' ? ';transport=tcp' : ''}\n`).join(''));
   writeFileSync(join(dir, 'kamailio.cfg'), dispatcherConfig(o, listFile));
   const proc = spawn('kamailio', ['-f', join(dir, 'kamailio.cfg'), '-DD', '-E', '-Y', join(dir, 'run'), '-m', '64', '-M', '8'], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { HistoryStore } from '../../src/store/types.js';
 
+export type StoreKind = 'sqlite' | 'postgres';
+
 export interface SharedStore {
   /** The `store` section of each instance's config. */
   config: object;
@@ -11,7 +13,8 @@ export interface SharedStore {
   stop(): Promise<void>;
 }
 
-export async function sharedStore(dir: string): Promise<SharedStore> {
+export async function sharedStore(dir: string, kind: StoreKind = 'sqlite'): Promise<SharedStore> {
+  if (kind !== 'sqlite') throw new Error(`no ${kind} store yet`);
   const path = join(dir, 'shared.db');
   return { config: { path }, open: () => SqliteStore.open(path), stop: async () => undefined };
 }
