@@ -47,9 +47,15 @@ function start(engine: SqliteEngine, c: Call): Promise<Reply> {
 const engine = open();
 if (engine !== undefined) {
   port.postMessage({ ready: true } satisfies WorkerHello);
-  port.on('message', (first: Call) => {
-    const replies: Promise<Reply>[] = [start(engine, first)];
-    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) replies.push(start(engine, next.message as Call));
+  // A message is one call, or the calls one tick of the caller made (sqlite.ts send).
+  const take = (m: Call | Call[], into: Promise<Reply>[]): void => {
+    if (Array.isArray(m)) for (const c of m) into.push(start(engine, c));
+    else into.push(start(engine, m));
+  };
+  port.on('message', (first: Call | Call[]) => {
+    const replies: Promise<Reply>[] = [];
+    take(first, replies);
+    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) take(next.message as Call | Call[], replies);
     engine.flush();
     // After 'close' the caller closes its end of the channel, which ends this thread.
     void Promise.all(replies).then((r) => port.postMessage(r));

@@ -208,14 +208,33 @@ export class SqliteStore implements HistoryStore {
     if (this.dead !== undefined) return Promise.reject(this.dead);
     if (this.pending.size >= this.maxQueued) return Promise.reject(new StoreOverloadedError(this.pending.size));
     const id = this.nextId++;
-    const call: Call = { id, method, args };
     return new Promise((resolve, reject) => {
-      // postMessage clones now: later changes to the caller's objects and buffers do not reach the store.
-      this.port!.postMessage(call);
+      if (method === 'addMessage') {
+        // The hot path: messages added in one tick travel as one port message (one wake-up
+        // of the worker, one structured clone) when the tick's microtasks run. The arguments
+        // are snapshot now, so later changes to the caller's buffer or arrays do not reach
+        // the store (the contract of every backend).
+        const [historyId, m] = args as [string, NewMessage];
+        const snap: NewMessage = { ...m, body: Buffer.from(m.body), recipients: [...m.recipients] };
+        if (m.cpimHeaders !== undefined) snap.cpimHeaders = m.cpimHeaders.map((h) => ({ ...h }));
+        if (this.outbox.length === 0) queueMicrotask(this.flushOutbox);
+        this.outbox.push({ id, method, args: [historyId, snap] });
+      } else {
+        // Anything else is cloned now, after what is waiting in the outbox (call order).
+        this.flushOutbox();
+        this.port!.postMessage({ id, method, args } satisfies Call);
+      }
       if (this.pending.size === 0) this.port!.ref();
       this.pending.set(id, { resolve, reject });
     });
   }
+
+  private readonly outbox: Call[] = [];
+  private readonly flushOutbox = (): void => {
+    if (this.dead !== undefined || this.outbox.length === 0) return;
+    this.port!.postMessage(this.outbox.length === 1 ? this.outbox[0] : this.outbox);
+    this.outbox.length = 0;
+  };
 
   private onReplies(replies: Reply[]): void {
     for (const r of replies) {
