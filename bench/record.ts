@@ -42,6 +42,24 @@ function arg(name: string, dflt: string): string {
   return a === undefined ? dflt : a.slice(name.length + 3);
 }
 
+/**
+ * --heap-sample=PREFIX: V8's sampling heap profiler over each measured interval, counting
+ * objects the scavenger collected too (what the GC time is spent on), written as
+ * PREFIX.<sessions>.heapprofile (Chrome DevTools format; bench/heapprofile.ts summarises it).
+ */
+async function startHeapSampling(): Promise<(file: string) => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return async (file) => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 function pct(sorted: Float64Array, p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
@@ -165,8 +183,10 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       latencies = [];
       sampling = true;
+      const heap = arg('heap-sample', '') !== '' ? await startHeapSampling() : undefined;
       await sleep(SECONDS * 1000);
       sampling = false;
+      if (heap !== undefined) await heap(`${arg('heap-sample', '')}.${s}.heapprofile`);
       const c1 = persisted;
       const secs = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
