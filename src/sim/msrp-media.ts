@@ -26,7 +26,10 @@ export class MsrpFocusMedia implements FocusMedia {
   async answer(conf: string, user: string, offer: string): Promise<string> {
     const o = parseMsrpOffer(offer);
     const setup = answerSetup(o.setup);
-    const session = this.leg(conf, user);
+    // An msrps offer (the History Function with TLS) gets an msrps leg with our a=fingerprint.
+    const tls = o.path[0]!.toLowerCase().startsWith('msrps:') && this.endpoint.fingerprint !== undefined;
+    const session = this.leg(conf, user, tls);
+    session.peerFingerprints = o.fingerprints;
     void session.start(o.path, setup, o.setup).catch((e: unknown) => this.log?.(`MSRP leg ${user}: ${String(e)}`));
     return this.sdp(session, setup);
   }
@@ -49,13 +52,13 @@ export class MsrpFocusMedia implements FocusMedia {
     if (legs !== undefined && legs.size === 0) this.legs.delete(conf);
   }
 
-  private leg(conf: string, user: string): MsrpSession {
+  private leg(conf: string, user: string, tls = false): MsrpSession {
     let legs = this.legs.get(conf);
     if (legs === undefined) {
       legs = new Map();
       this.legs.set(conf, legs);
     }
-    const session = this.endpoint.createSession({ localUriHost: this.host, acceptTypes: ACCEPT });
+    const session = this.endpoint.createSession({ localUriHost: this.host, acceptTypes: ACCEPT, tls });
     legs.set(user, session);
     const all = legs;
     session.on('message', (m) => {
@@ -73,9 +76,12 @@ export class MsrpFocusMedia implements FocusMedia {
   }
 
   private sdp(session: MsrpSession, setup: 'active' | 'passive' | 'actpass'): string {
+    const tls = session.localUriParsed.scheme === 'msrps';
+    const fingerprint = tls ? this.endpoint.fingerprint : undefined;
     return buildMsrpOffer({
+      ...(fingerprint !== undefined ? { fingerprint } : {}),
       address: this.host,
-      port: this.endpoint.port ?? 9,
+      port: (tls ? this.endpoint.tlsPort : this.endpoint.port) ?? 9,
       path: session.localUri,
       acceptTypes: ACCEPT,
       acceptWrappedTypes: ['*'],

@@ -22,12 +22,19 @@
  *   serverName (an inbound one, or one verified for another name, is not).
  * - verifyServer: false turns the server checks off for a lab; it is logged as a warning at
  *   start and again for every connection that would have failed.
+ *
+ * MSRP over TLS (src/msrp/tls.ts) uses the same upgrade with two differences: a client
+ * certificate is asked for but not required (clientCert 'request': it is checked against the
+ * session's a=fingerprint once a request names the session), and an outbound connection may
+ * be checked against SDP fingerprints instead of CA + name (RFC 4975 §14.1, RFC 8122).
  */
 import tls from 'node:tls';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import type { Destination, TransportEvents } from './types.js';
-import { TransportError, type ListenSpec, type TlsOptions, type TransportContext } from './config.js';
+import { TransportError, type ListenSpec, type TlsOptions, type TransportContext, type TransportLogger } from './config.js';
+import type { Clock } from '../clock.js';
+import { fingerprintMismatch, type Fingerprint } from '../../sdp/fingerprint.js';
 import { TcpTransport, type StreamUpgrade } from './tcp.js';
 import type { TcpConnection } from './tcp-connection.js';
 import { canonicalIp } from './received.js';
@@ -48,6 +55,20 @@ function normalName(name: string): string {
   return canonicalIp(name) ?? name.toLowerCase().replace(/\.$/, '');
 }
 
+/** What the upgrade needs from its user (TransportContext fits; MSRP builds one). */
+export interface TlsContext {
+  clock: Clock;
+  logger: TransportLogger;
+  limits: { tlsHandshakeTimeoutMs: number };
+}
+
+export interface TlsUpgradeMode {
+  /** none: no client certificate asked; request: asked, checked later by the caller; require: must chain to `ca`. */
+  clientCert: 'none' | 'request' | 'require';
+  /** For the logs: which protocol runs over the connection. */
+  protocol: 'SIP' | 'MSRP';
+}
+
 export class TlsUpgrade implements StreamUpgrade {
   readonly transport = 'TLS' as const;
   private readonly server: tls.Server;
@@ -55,18 +76,24 @@ export class TlsUpgrade implements StreamUpgrade {
   /** Outbound connections by socket tuple -> the name their certificate was verified for. */
   private readonly verified = new Map<string, string>();
   private readonly verify: boolean;
+  /** The DER certificate the peer presented, read during the handshake callbacks (Node may not keep it). */
+  private readonly peerCerts = new WeakMap<Socket, Buffer | undefined>();
+
+  private readonly mode: TlsUpgradeMode;
 
   constructor(
     private readonly opts: TlsOptions,
-    private readonly ctx: TransportContext,
+    private readonly ctx: TlsContext,
+    mode?: TlsUpgradeMode,
   ) {
+    this.mode = mode ?? { clientCert: opts.requestClientCert === true ? 'require' : 'none', protocol: 'SIP' };
     this.verify = opts.verifyServer !== false;
     const common = { cert: opts.cert, key: opts.key, minVersion: opts.minVersion ?? 'TLSv1.2' } as const;
     // createSecureContext throws here, at start, on a key that does not match the certificate.
     this.server = tls.createServer({
       ...common,
       ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
-      requestCert: opts.requestClientCert === true,
+      requestCert: this.mode.clientCert !== 'none',
       // We check the client chain ourselves in 'secureConnection' so the reason can be logged
       // (Node's own rejection only resets the socket).
       rejectUnauthorized: false,
@@ -76,7 +103,7 @@ export class TlsUpgrade implements StreamUpgrade {
     this.server.on('tlsClientError', (err, s) => this.pending.get(tupleKey(s))?.fail(err.message, s));
     if (!this.verify) {
       ctx.logger.warn(
-        { transport: 'TLS' },
+        { transport: 'TLS', protocol: this.mode.protocol },
         'TLS server certificate verification is OFF (verifyServer: false): any peer can impersonate any server. Lab use only.',
       );
     }
@@ -84,7 +111,7 @@ export class TlsUpgrade implements StreamUpgrade {
 
   accept(raw: Socket): Promise<Socket> {
     const key = tupleKey(raw);
-    const log = { transport: 'TLS', remote: hostport(raw.remoteAddress ?? '', raw.remotePort ?? 0) };
+    const log = { transport: 'TLS', protocol: this.mode.protocol, remote: hostport(raw.remoteAddress ?? '', raw.remotePort ?? 0) };
     return new Promise((resolve, reject) => {
       let done = false;
       const finish = (): void => {
@@ -124,7 +151,8 @@ export class TlsUpgrade implements StreamUpgrade {
       s.destroy();
       return;
     }
-    if (this.opts.requestClientCert === true && !s.authorized) {
+    this.peerCerts.set(s, s.getPeerX509Certificate()?.raw);
+    if (this.mode.clientCert === 'require' && !s.authorized) {
       const presented = Object.keys(s.getPeerCertificate()).length > 0;
       entry.fail(presented ? `client certificate not accepted: ${String(s.authorizationError)}` : 'no client certificate (mutual TLS required)', s);
       return;
@@ -132,9 +160,14 @@ export class TlsUpgrade implements StreamUpgrade {
     entry.resolve(s);
   }
 
-  connect(raw: Socket, dest: Destination): Promise<Socket> {
+  /**
+   * `fingerprints` (MSRP, from the peer's SDP): the server certificate must match one of them
+   * (RFC 8122 §5) instead of chaining to `ca` and naming the server.
+   */
+  connect(raw: Socket, dest: Destination, fingerprints?: readonly Fingerprint[]): Promise<Socket> {
     const name = dest.serverName ?? dest.address;
-    const log = { transport: 'TLS', remote: hostport(dest.address, dest.port), serverName: name };
+    const pinned = fingerprints !== undefined && fingerprints.length > 0;
+    const log = { transport: 'TLS', protocol: this.mode.protocol, remote: hostport(dest.address, dest.port), serverName: name, ...(pinned ? { check: 'a=fingerprint' } : {}) };
     return new Promise((resolve, reject) => {
       let done = false;
       const s = tls.connect({
@@ -144,8 +177,9 @@ export class TlsUpgrade implements StreamUpgrade {
         ...(this.opts.ca !== undefined ? { ca: this.opts.ca } : {}),
         ...(isIP(name) === 0 ? { servername: name } : {}),
         minVersion: this.opts.minVersion ?? 'TLSv1.2',
-        rejectUnauthorized: this.verify,
+        rejectUnauthorized: this.verify && !pinned,
         checkServerIdentity: (_host, cert) => {
+          if (pinned) return undefined;
           const why = identityMismatch(name, cert);
           return why === undefined ? undefined : Object.assign(new Error(why), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
         },
@@ -174,7 +208,16 @@ export class TlsUpgrade implements StreamUpgrade {
         s.off('close', onClose);
         // Until tcp.ts adopts the socket (a microtask later) an error must not go unhandled.
         s.on('error', () => undefined);
-        if (!s.authorized) {
+        const der = s.getPeerX509Certificate()?.raw;
+        this.peerCerts.set(s, der);
+        if (pinned) {
+          const why = fingerprintMismatch(fingerprints, der);
+          if (why !== undefined) {
+            done = false;
+            fail(why);
+            return;
+          }
+        } else if (!s.authorized) {
           this.ctx.logger.warn(
             { ...log, reason: String(s.authorizationError) },
             'TLS server certificate NOT verified, connection used anyway (verifyServer: false)',
@@ -186,6 +229,11 @@ export class TlsUpgrade implements StreamUpgrade {
         resolve(s);
       });
     });
+  }
+
+  /** What the peer of a socket this upgrade resolved presented (DER), if anything. */
+  peerCertificate(s: Socket): Buffer | undefined {
+    return this.peerCerts.get(s);
   }
 
   canReuse(conn: TcpConnection, dest: Destination): boolean {
