@@ -42,6 +42,7 @@ export async function startHistoryNode(
       udp: [{ address: '127.0.0.1', port: 0 }],
       tcp: [{ address: '127.0.0.1', port: 0 }],
       ...(tls !== undefined ? { tls: [{ address: '127.0.0.1', port: 0 }], tlsOptions: tls.sip } : {}),
+      logger,
     },
     { message: (m) => ua.receive(m), parseError: () => undefined },
   );
@@ -60,6 +61,7 @@ export async function startHistoryNode(
   const msrp = await MsrpEndpoint.create({
     listen: { address: '127.0.0.1', port: 0 },
     limits: { maxSessions: config.history.maxSessions },
+    logger,
     ...(tls !== undefined ? { tls: tls.msrp } : {}),
   });
   const userPlane = new MsrpUserPlane({
