@@ -102,6 +102,10 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; tl
     const bound = api.server.address();
     logger.info({ address: config.api.address, port: typeof bound === 'object' && bound !== null ? bound.port : config.api.port }, 'HTTP API and viewer listening');
   }
+  if (config.history.conferenceFactories.some((f) => /^sips:|;transport=tls/i.test(f))) {
+    if (tls.sip === undefined) logger.warn('a conference factory is a sips:/TLS URI but sip.tlsCertificates is not set: INVITEs to it will fail');
+    else if (config.sip.tls.length === 0) logger.warn('a conference factory is a sips:/TLS URI but no sip.tls listener is configured: the focus cannot send in-dialog requests back over TLS');
+  }
   if (config.history.conferenceFactories.length === 0) {
     logger.warn('no conference factories configured (history.conferenceFactories): every REFER will be refused with 403');
   }

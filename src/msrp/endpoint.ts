@@ -78,6 +78,8 @@ export class MsrpEndpoint implements SessionHost {
   private readonly tls: MsrpTls | undefined;
   private tlsServer: Server | undefined;
   private tlsListenPort: number | undefined;
+  /** Accepted msrps sockets still in their TLS handshake: they count against maxConnections. */
+  private handshaking = 0;
 
   private constructor(config: MsrpEndpointConfig) {
     this.ctx = resolveMsrpContext(config);
@@ -241,14 +243,16 @@ export class MsrpEndpoint implements SessionHost {
   }
 
   private accept(socket: Socket, tls = false): void {
-    if (this.closed || this.connections.size >= this.ctx.limits.maxConnections) {
+    if (this.closed || this.connections.size + this.handshaking >= this.ctx.limits.maxConnections) {
       this.ctx.logger.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, 'msrp connection refused (limit)');
       socket.destroy();
       return;
     }
     if (tls && this.tls !== undefined) {
       const msrpTls = this.tls;
-      msrpTls.upgrade.accept(socket).then(
+      this.handshaking++;
+      const settled = (): void => void this.handshaking--;
+      msrpTls.upgrade.accept(socket).finally(settled).then(
         (secure) => {
           if (this.closed) return void secure.destroy();
           const conn = new MsrpConnection(secure, 'inbound', this.ctx, this.hooks);

@@ -93,6 +93,12 @@ export interface TlsOptions {
   verifyServer?: boolean;
   /** Lowest TLS version accepted (default TLSv1.2, RFC 8996 forbids older). */
   minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /**
+   * Debugging only: receives every session's key material in NSS key log format (Node's
+   * 'keylog' event) so a capture can be decrypted (tshark -o tls.keylog_file:...). Never set
+   * in production: whoever has these lines can read the traffic.
+   */
+  keylog?: (line: Buffer) => void;
 }
 
 export interface ListenSpec {

@@ -100,6 +100,8 @@ export class TlsUpgrade implements StreamUpgrade {
       handshakeTimeout: 0, // the Clock-driven timer below replaces Node's
     });
     this.server.on('secureConnection', (s) => this.onSecure(s));
+    const keylog = opts.keylog;
+    if (keylog !== undefined) this.server.on('keylog', (line: Buffer) => keylog(line));
     this.server.on('tlsClientError', (err, s) => this.pending.get(tupleKey(s))?.fail(err.message, s));
     if (!this.verify) {
       ctx.logger.warn(
@@ -196,6 +198,8 @@ export class TlsUpgrade implements StreamUpgrade {
       const timer = this.ctx.clock.setTimer(this.ctx.limits.tlsHandshakeTimeoutMs, () =>
         fail(`handshake not finished within ${this.ctx.limits.tlsHandshakeTimeoutMs} ms`),
       );
+      const keylog = this.opts.keylog;
+      if (keylog !== undefined) s.on('keylog', (line: Buffer) => keylog(line));
       const onError = (err: Error): void => fail(err.message);
       const onClose = (): void => fail('connection closed during the handshake');
       s.once('error', onError);
