@@ -2,7 +2,9 @@
  * The simulated focus's user plane: one MSRP session per participant leg, and every
  * message received on one leg relayed to all the others (an MSRP "switch", RFC 4975 used
  * as OMA IM conferences use it). The focus is passive on every leg (RFC 6135): the
- * History Function and the IM clients connect to it.
+ * History Function and the IM clients connect to it. An msrps offer (a History Function with
+ * TLS) gets an msrps leg on the TLS listener with our a=fingerprint, and the offer's
+ * a=fingerprint is what the connecting side's certificate must match (RFC 4975 §14.1).
  */
 import { answerSetup, buildMsrpOffer, parseMsrpAnswer, parseMsrpOffer } from '../sdp/msrp-offer.js';
 import type { MsrpEndpoint } from '../msrp/endpoint.js';

@@ -9,6 +9,7 @@ import { createTransports, type TlsOptions, type TransportLimitsInput } from '..
 import { UserAgent, type UserAgentOptions } from '../../../src/sip/ua/user-agent.js';
 import type { Destination } from '../../../src/sip/transport/types.js';
 import { identityMismatch, splitAltNames } from '../../../src/sip/transport/tls-identity.js';
+import { resolveUri } from '../../../src/sip/ua/resolve.js';
 import { makeTestPki, type TestPki } from '../../helpers/certs.js';
 import { ipv6Loopback, waitFor } from './helpers.js';
 
@@ -87,6 +88,17 @@ test('RFC 5922 §7.1/§7.2: identities are sip: URI hosts and dNSNames, whole-na
   assert.ok(identityMismatch('cn.example', { subjectaltname: 'DNS:x.example', subject: { CN: 'cn.example' } }));
 });
 
+test('RFC 5630 / RFC 3263 §4.1: sips: and transport=tls resolve to TLS (port 5061 by default) with the URI host as the name to check', async () => {
+  assert.deepEqual(await resolveUri('sips:conf@127.0.0.1'), { transport: 'TLS', address: '127.0.0.1', port: 5061, serverName: '127.0.0.1' });
+  assert.deepEqual(await resolveUri('sip:conf@[::1]:5071;transport=TLS'), { transport: 'TLS', address: '::1', port: 5071, serverName: '::1' });
+  const viaName = await resolveUri('sips:conf@localhost:5081');
+  assert.equal(viaName.transport, 'TLS');
+  assert.equal(viaName.serverName, 'localhost', 'the certificate must name the domain, not the address it resolved to');
+  assert.ok(['127.0.0.1', '::1'].includes(viaName.address));
+  assert.deepEqual(await resolveUri('sips:conf@ims.example.test;maddr=127.0.0.1'), { transport: 'TLS', address: '127.0.0.1', port: 5061, serverName: 'ims.example.test' });
+  assert.equal((await resolveUri('sip:conf@127.0.0.1;transport=tcp')).serverName, undefined);
+});
+
 for (const address of ['127.0.0.1', '::1']) {
   test(`RFC 3261 §26.2.1 over TLS on ${address}: OPTIONS, then an INVITE dialog (INVITE/200/ACK/BYE) to a sips: URI`, T, async (t) => {
     if (address === '::1' && !v6) return t.skip('IPv6 loopback ::1 is not available on this machine');
@@ -120,7 +132,9 @@ for (const address of ['127.0.0.1', '::1']) {
       // §18.2.2: B answered every request on the connection it came on, never dialling A.
       assert.ok(b.logs.some((l) => l['msg'] === 'connection accepted' && l['transport'] === 'TLS'));
       assert.ok(!b.logs.some((l) => l['msg'] === 'connection opened'), 'B opened no connection of its own');
-      assert.ok(a.logs.some((l) => l['msg'] === 'connection opened' && l['transport'] === 'TLS'));
+      // One connection verified for sip.example.test (OPTIONS), one for the address (INVITE, then
+      // ACK and BYE to B's sips: Contact reuse it): a connection is only reused for the name it was checked for.
+      assert.deepEqual(a.logs.filter((l) => l['msg'] === 'connection opened').map((l) => l['transport']), ['TLS', 'TLS']);
     } finally {
       await a.close();
       await b.close();
