@@ -31,6 +31,16 @@ const peer = z.string().refine(
   { message: 'must be an IP address or CIDR block' },
 );
 
+/** PEM files for TLS (read and checked at start-up by tls-files.ts, which names the path on error). */
+const tlsFiles = {
+  /** Our certificate (chain), PEM. */
+  certFile: z.string().min(1),
+  /** Its private key, PEM (unencrypted). */
+  keyFile: z.string().min(1),
+  /** Trust anchors (PEM) for the peers' certificates; empty = the system's (Node's) roots. */
+  caFiles: z.array(z.string().min(1)).default([]),
+};
+
 const HistorySchema = z
   .object({
     /** Our own SIP URI: the user part goes in our Contact. */
@@ -72,6 +82,26 @@ const HistorySchema = z
         /** MSRP listen port (0 = any free port); our a=path URIs carry it. */
         port: z.number().int().min(0).max(65535).default(2855),
         acceptTypes: z.array(z.string().min(3)).default(['message/cpim', 'text/plain', 'message/imdn+xml']),
+        /**
+         * msrps toward the focus (RFC 4975 §14.1): our URI is msrps, our SDP carries
+         * a=fingerprint, the focus's certificate must match its a=fingerprint or else chain to
+         * caFiles and name its host. Certificate files default to sip.tlsCertificates'.
+         */
+        tls: z
+          .object({
+            enabled: z.boolean().default(false),
+            /** msrps listen port on msrp.address; absent = none (we are the active side and connect out). */
+            port: z.number().int().min(0).max(65535).optional(),
+            certFile: tlsFiles.certFile.optional(),
+            keyFile: tlsFiles.keyFile.optional(),
+            caFiles: z.array(z.string().min(1)).optional(),
+            /** false: accept any focus certificate when it sent no a=fingerprint. Lab only; logged as a warning. */
+            verifyPeer: z.boolean().default(true),
+            handshakeTimeoutMs: z.number().int().positive().default(10_000),
+          })
+          .strict()
+          .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'certFile and keyFile go together' })
+          .default({}),
       })
       .strict()
       .default({}),
@@ -94,6 +124,20 @@ export const ConfigSchema = z
       .object({
         udp: z.array(listen).default([{ address: '127.0.0.1', port: 5060 }]),
         tcp: z.array(listen).default([{ address: '127.0.0.1', port: 5060 }]),
+        /** SIP over TLS listeners (RFC 3261 §26.2.1, usually port 5061); need tlsCertificates. */
+        tls: z.array(listen).default([]),
+        /** Certificates and checks for SIP over TLS, listening and connecting (sips: / transport=tls targets). */
+        tlsCertificates: z
+          .object({
+            ...tlsFiles,
+            /** Mutual TLS: clients must present a certificate that chains to caFiles. */
+            requestClientCert: z.boolean().default(false),
+            /** false: accept any server certificate. Lab use only; logged as a warning at start and per connection. */
+            verifyServer: z.boolean().default(true),
+            minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+          })
+          .strict()
+          .optional(),
         /** Host written in Via/Contact when the bind address is not reachable as such. */
         advertisedHost: z.string().min(1).optional(),
         /** Server and User-Agent header value (seed 1.1.1 / 1.2.1: the IM release version). */
@@ -115,6 +159,8 @@ export const ConfigSchema = z
             maxBodyBytes: z.number().int().positive().default(256 * 1024),
             maxConnections: z.number().int().positive().default(1024),
             idleTimeoutMs: z.number().int().positive().default(60_000),
+            /** TLS handshakes (in and out) not finished by then fail. */
+            tlsHandshakeTimeoutMs: z.number().int().positive().default(10_000),
             /** UDP socket buffers: big enough to ride out GC pauses at load (docs/benchmarks.md). */
             udpRecvBufferBytes: z.number().int().min(0).default(4 * 1024 * 1024),
             udpSendBufferBytes: z.number().int().min(0).default(4 * 1024 * 1024),
@@ -122,6 +168,7 @@ export const ConfigSchema = z
           .default({}),
       })
       .strict()
+      .refine((s) => s.tls.length === 0 || s.tlsCertificates !== undefined, { message: 'TLS listeners need sip.tlsCertificates', path: ['tlsCertificates'] })
       .default({}),
     history: HistorySchema.default({}),
     api: z
@@ -146,7 +193,11 @@ export const ConfigSchema = z
       .strict()
       .default({}),
   })
-  .strict();
+  .strict()
+  .refine(
+    (c) => !c.history.msrp.tls.enabled || c.history.msrp.tls.certFile !== undefined || c.sip.tlsCertificates !== undefined,
+    { message: 'msrps needs certFile/keyFile here or sip.tlsCertificates', path: ['history', 'msrp', 'tls'] },
+  );
 
 export type HistoryConfig = z.infer<typeof HistorySchema>;
 export type Config = z.infer<typeof ConfigSchema>;

@@ -21,6 +21,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.js';
 import { createMetrics } from '../api/metrics.js';
 import { addHistoryCommands, CliError } from './histories.js';
+import { loadTlsFiles } from '../tls-files.js';
 
 function parseListen(value: string): { address: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
@@ -28,26 +29,34 @@ function parseListen(value: string): { address: string; port: number } {
   return { address: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
-async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; logLevel?: string }): Promise<void> {
+async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; tls?: string[]; logLevel?: string }): Promise<void> {
   const config: Config = loadConfig(opts.config);
   if (opts.udp !== undefined) config.sip.udp = opts.udp.map(parseListen);
   if (opts.tcp !== undefined) config.sip.tcp = opts.tcp.map(parseListen);
+  if (opts.tls !== undefined) {
+    if (config.sip.tlsCertificates === undefined) throw new ConfigError('--tls needs sip.tlsCertificates in the configuration');
+    config.sip.tls = opts.tls.map(parseListen);
+  }
   const logger = pino({ level: opts.logLevel ?? config.logLevel });
+  // Certificate files are read and checked before anything listens (exit 2 with path and reason).
+  const tls = loadTlsFiles(config);
+  for (const w of tls.warnings) logger.warn(w);
   const late: { fn?: HistoryFunction } = {};
   const stack = await startSipStack(config.sip, logger, {
     profile: HISTORY_PROFILE,
     contactUser: 'history',
     onRequest: (inc) => late.fn?.handleRequest(inc),
     onDialogTerminated: (d, why) => late.fn?.dialogTerminated(d, why),
-  });
+  }, tls.sip);
   const store = await SqliteStore.open(config.store.path, { synchronous: config.store.synchronous });
   logger.info({ path: config.store.path }, 'history store open');
   const msrp = await MsrpEndpoint.create({
     listen: { address: config.history.msrp.address, port: config.history.msrp.port },
     limits: { maxSessions: config.history.maxSessions },
     logger,
+    ...(tls.msrp !== undefined ? { tls: tls.msrp } : {}),
   });
-  logger.info({ address: msrp.address, port: msrp.port }, 'MSRP listening');
+  logger.info({ address: msrp.address, port: msrp.port, ...(msrp.tlsPort !== undefined ? { msrpsPort: msrp.tlsPort } : {}) }, 'MSRP listening');
   const metrics = createMetrics();
   const fn = new HistoryFunction({
     metrics,
@@ -61,6 +70,7 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; lo
       log: logger,
       timeWrite: (op, w) => metrics.timeStoreWrite(op, w),
       onRecorded: () => metrics.messagesRecorded.inc(),
+      tls: config.history.msrp.tls.enabled,
     }),
     config: config.history,
     clock: systemClock,
@@ -91,6 +101,10 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; lo
     await api.listen({ host: config.api.address, port: config.api.port });
     const bound = api.server.address();
     logger.info({ address: config.api.address, port: typeof bound === 'object' && bound !== null ? bound.port : config.api.port }, 'HTTP API and viewer listening');
+  }
+  if (config.history.conferenceFactories.some((f) => /^sips:|;transport=tls/i.test(f))) {
+    if (tls.sip === undefined) logger.warn('a conference factory is a sips:/TLS URI but sip.tlsCertificates is not set: INVITEs to it will fail');
+    else if (config.sip.tls.length === 0) logger.warn('a conference factory is a sips:/TLS URI but no sip.tls listener is configured: the focus cannot send in-dialog requests back over TLS');
   }
   if (config.history.conferenceFactories.length === 0) {
     logger.warn('no conference factories configured (history.conferenceFactories): every REFER will be refused with 403');
@@ -123,6 +137,7 @@ program
   .option('-c, --config <file>', 'JSON configuration file')
   .option('--udp <host:port...>', 'SIP UDP listen address(es), overriding the config')
   .option('--tcp <host:port...>', 'SIP TCP listen address(es), overriding the config')
+  .option('--tls <host:port...>', 'SIP TLS listen address(es), overriding the config (needs sip.tlsCertificates)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .action(serve);
 
@@ -144,10 +159,12 @@ program
 
 program
   .command('check-config')
-  .description('validate a configuration file and print the effective configuration')
+  .description('validate a configuration file (and the TLS certificate files it names) and print the effective configuration')
   .argument('<file>', 'JSON configuration file')
   .action((file: string) => {
-    console.log(JSON.stringify(loadConfig(file), null, 2));
+    const config = loadConfig(file);
+    for (const w of loadTlsFiles(config).warnings) console.error(`im-history: warning: ${w}`);
+    console.log(JSON.stringify(config, null, 2));
   });
 
 addHistoryCommands(program);

@@ -29,6 +29,12 @@ export interface MsrpUserPlaneOptions {
   timeWrite?: <T>(op: string, write: () => Promise<T>) => Promise<T>;
   /** Called once per message committed (metrics: im_history_messages_recorded_total). */
   onRecorded?: () => void;
+  /**
+   * msrps toward the focus (RFC 4975 §14.1): our URI is msrps on the endpoint's TLS listener,
+   * our SDP carries a=fingerprint of our certificate, the focus's a=fingerprint (when it sends
+   * one) is what its certificate must match, and a cleartext msrp answer is refused.
+   */
+  tls?: boolean;
 }
 
 export class MsrpUserPlane implements UserPlane {
@@ -39,14 +45,17 @@ export class MsrpUserPlane implements UserPlane {
   constructor(private readonly o: MsrpUserPlaneOptions) {}
 
   async offer(historyId: string): Promise<string> {
-    const session = this.o.endpoint.createSession({ localUriHost: this.o.host, acceptTypes: this.o.acceptTypes });
+    const tls = this.o.tls === true;
+    const session = this.o.endpoint.createSession({ localUriHost: this.o.host, acceptTypes: this.o.acceptTypes, tls });
     this.sessions.set(historyId, session);
     // The 200 for a message goes out only after it is committed (src/msrp/session.ts sink):
     // every message the focus saw acknowledged is in the store, even after a kill -9.
     session.sink = (m) => this.record(historyId, m);
     session.on('error', (e) => this.o.log.warn({ historyId, err: e.message }, 'MSRP session error'));
-    const port = this.o.endpoint.port ?? 9;
+    const port = (tls ? this.o.endpoint.tlsPort : this.o.endpoint.port) ?? 9;
+    const fingerprint = tls ? this.o.endpoint.fingerprint : undefined;
     return buildMsrpOffer({
+      ...(fingerprint !== undefined ? { fingerprint } : {}),
       address: this.o.host,
       port,
       path: session.localUri,
@@ -62,6 +71,10 @@ export class MsrpUserPlane implements UserPlane {
     if (session === undefined) throw new Error(`no MSRP session for history ${historyId}`);
     const media = parseMsrpAnswer(sdp.toString('utf8'));
     if (media.port === 0) throw new Error('the focus rejected the MSRP stream (port 0)');
+    if (this.o.tls === true && !media.path[0]!.toLowerCase().startsWith('msrps:')) {
+      throw new Error(`the focus answered a cleartext MSRP path (${media.path[0]!}) but msrps is required`);
+    }
+    session.peerFingerprints = media.fingerprints;
     await session.start(media.path, 'active', media.setup);
   }
 

@@ -12,7 +12,11 @@
  * - Connection reuse (§5.4, RFC 6135 §4): a new active session to a first hop we already
  *   hold an open outbound connection to shares it. An outbound connection is closed when
  *   its last session ends; an inbound one is left to the peer or to the idle timer.
- * - msrps (TLS, §14.2) is not implemented yet: such a session fails to connect with a clear
+ * - msrps (TLS, RFC 4975 §14.1, §15) when `tls` is configured (tls.ts): a second listener
+ *   for msrps, sessions created with `tls: true` get msrps URIs, an msrps first hop is
+ *   reached over TLS checked by the session's peer a=fingerprint or else by CA and host, and
+ *   a request for a session is refused (403, connection closed) when its connection fails
+ *   that check or is not TLS for an msrps session. Without `tls`, msrps fails with a clear
  *   error rather than falling back to cleartext.
  */
 import net from 'node:net';
@@ -26,10 +30,14 @@ import { newSessionId } from './ids.js';
 import { getHeader, parsePath, type MsrpRequest, type MsrpResponse } from './message.js';
 import { MsrpSession, type SessionHost } from './session.js';
 import { authenticateToRelay, type RelayBinding } from './relay-auth.js';
+import { MsrpTls, type MsrpTlsConfig } from './tls.js';
+import type { Fingerprint } from '../sdp/fingerprint.js';
 
 export interface MsrpEndpointConfig {
   /** Where to accept connections; port 0 picks a free one. Without it we only connect out. */
   listen?: { address: string; port: number };
+  /** msrps: certificate, trust, and an optional TLS listener (tls.ts). */
+  tls?: MsrpTlsConfig;
   limits?: MsrpLimitsInput;
   clock?: Clock;
   logger?: MsrpLogger;
@@ -39,6 +47,8 @@ export interface CreateSessionOptions {
   /** Host (name or IP address) written into our MSRP URI. */
   localUriHost: string;
   transport?: 'tcp';
+  /** An msrps session (RFC 4975 §14.1): URI on the TLS listener; needs `tls` in the endpoint config. */
+  tls?: boolean;
   /** Port in our URI; default the listener's, else 9 (RFC 4145 §4: an active-only endpoint). */
   port?: number;
   /** RFC 4976 relays in a=path order, in front of our own URI. */
@@ -65,9 +75,15 @@ export class MsrpEndpoint implements SessionHost {
   private readonly connecting = new Map<string, Promise<MsrpConnection>>();
   private readonly hooks: MsrpConnectionHooks;
   private closed = false;
+  private readonly tls: MsrpTls | undefined;
+  private tlsServer: Server | undefined;
+  private tlsListenPort: number | undefined;
+  /** Accepted msrps sockets still in their TLS handshake: they count against maxConnections. */
+  private handshaking = 0;
 
   private constructor(config: MsrpEndpointConfig) {
     this.ctx = resolveMsrpContext(config);
+    if (config.tls !== undefined) this.tls = new MsrpTls(config.tls, this.ctx);
     this.hooks = {
       onRequest: (conn, req) => this.onRequest(conn, req),
       onLateFailure: (_conn, req, res) => this.onLateFailure(req, res),
@@ -77,7 +93,13 @@ export class MsrpEndpoint implements SessionHost {
 
   static async create(config: MsrpEndpointConfig = {}): Promise<MsrpEndpoint> {
     const ep = new MsrpEndpoint(config);
-    if (config.listen !== undefined) await ep.listen(config.listen.address, config.listen.port);
+    try {
+      if (config.listen !== undefined) await ep.listen(config.listen.address, config.listen.port);
+      if (config.tls?.listen !== undefined) await ep.listen(config.tls.listen.address, config.tls.listen.port, true);
+    } catch (e) {
+      await ep.close();
+      throw e;
+    }
     return ep;
   }
 
@@ -88,6 +110,16 @@ export class MsrpEndpoint implements SessionHost {
 
   get address(): string | undefined {
     return this.listenAddress;
+  }
+
+  /** The msrps listening port, if listening for TLS. */
+  get tlsPort(): number | undefined {
+    return this.tlsListenPort;
+  }
+
+  /** The a=fingerprint (sha-256) of our TLS certificate, for SDP; undefined without TLS. */
+  get fingerprint(): Fingerprint | undefined {
+    return this.tls?.fingerprint;
   }
 
   get sessionCount(): number {
@@ -107,10 +139,11 @@ export class MsrpEndpoint implements SessionHost {
     if (this.sessions.size >= this.ctx.limits.maxSessions) throw new MsrpSendError(`more than ${this.ctx.limits.maxSessions} sessions`, 'rejected');
     let sessionId = newSessionId();
     while (this.sessions.has(sessionId)) sessionId = newSessionId();
+    if (opts.tls === true && this.tls === undefined) throw new MsrpSendError('an msrps session needs TLS configured on the endpoint', 'unsupported');
     const host = opts.localUriHost.includes(':') && !opts.localUriHost.startsWith('[') ? `[${opts.localUriHost}]` : opts.localUriHost;
     const uri = formatMsrpUri({
-      scheme: 'msrp', host, hostType: host.startsWith('[') ? 'ipv6' : net.isIPv4(host) ? 'ipv4' : 'domain',
-      port: opts.port ?? this.listenPort ?? NO_LISTENER_PORT, sessionId, transport: opts.transport ?? 'tcp', params: [],
+      scheme: opts.tls === true ? 'msrps' : 'msrp', host, hostType: host.startsWith('[') ? 'ipv6' : net.isIPv4(host) ? 'ipv4' : 'domain',
+      port: opts.port ?? (opts.tls === true ? this.tlsListenPort : this.listenPort) ?? NO_LISTENER_PORT, sessionId, transport: opts.transport ?? 'tcp', params: [],
     });
     const session = new MsrpSession(sessionId, uri, opts.relays ?? [], opts.acceptTypes ?? ['*'], this);
     this.sessions.set(sessionId, session);
@@ -133,25 +166,35 @@ export class MsrpEndpoint implements SessionHost {
     this.closed = true;
     for (const s of [...this.sessions.values()]) s.close('endpoint closed');
     for (const c of [...this.connections]) c.destroy('endpoint closed');
-    const server = this.server;
+    const servers = [this.server, this.tlsServer];
     this.server = undefined;
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.tlsServer = undefined;
+    for (const server of servers) if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   // --- SessionHost -------------------------------------------------------------------
 
   /** An open outbound connection to this first hop (reused, RFC 6135), or a new one. */
-  async connect(firstHop: MsrpUri): Promise<MsrpConnection> {
+  async connect(firstHop: MsrpUri, fingerprints: readonly Fingerprint[] = []): Promise<MsrpConnection> {
     if (this.closed) throw new MsrpSendError('endpoint is closed', 'closed');
-    if (firstHop.scheme !== 'msrp' || firstHop.transport.toLowerCase() !== 'tcp') {
-      throw new MsrpSendError(`${firstHop.scheme}/${firstHop.transport} is not supported (only msrp over tcp)`, 'unsupported');
+    if (firstHop.transport.toLowerCase() !== 'tcp') {
+      throw new MsrpSendError(`${firstHop.scheme}/${firstHop.transport} is not supported (only tcp)`, 'unsupported');
+    }
+    if (firstHop.scheme === 'msrps' && this.tls === undefined) {
+      throw new MsrpSendError('msrps needs TLS configured on the endpoint (no fallback to cleartext)', 'unsupported');
     }
     const key = reuseKey(firstHop);
     const existing = this.outbound.get(key);
-    if (existing !== undefined && existing.isOpen) return existing;
+    // A shared TLS connection must also satisfy this session's a=fingerprint (RFC 4975 §14.1).
+    if (existing !== undefined && existing.isOpen && this.tls?.check(existing, fingerprints, firstHop.scheme === 'msrps') === undefined) return existing;
     const inFlight = this.connecting.get(key);
-    if (inFlight !== undefined) return inFlight;
-    const p = this.dial(firstHop, key).finally(() => this.connecting.delete(key));
+    if (inFlight !== undefined) {
+      const conn = await inFlight;
+      const why = this.tls?.check(conn, fingerprints, firstHop.scheme === 'msrps');
+      if (why !== undefined) throw new MsrpSendError(`msrps connection refused: ${why}`, 'connect-failed');
+      return conn;
+    }
+    const p = this.dial(firstHop, key, fingerprints).finally(() => this.connecting.delete(key));
     this.connecting.set(key, p);
     return p;
   }
@@ -175,8 +218,8 @@ export class MsrpEndpoint implements SessionHost {
 
   // --- internals ---------------------------------------------------------------------
 
-  private async listen(address: string, port: number): Promise<void> {
-    const server = net.createServer((socket) => this.accept(socket));
+  private async listen(address: string, port: number, tls = false): Promise<void> {
+    const server = net.createServer((socket) => this.accept(socket, tls));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, address, () => {
@@ -186,16 +229,39 @@ export class MsrpEndpoint implements SessionHost {
     });
     server.on('error', (err) => this.ctx.logger.error({ err }, 'msrp listener error'));
     const a = server.address();
+    const bound = typeof a === 'object' && a !== null ? a.port : port;
+    if (tls) {
+      this.tlsServer = server;
+      this.tlsListenPort = bound;
+      this.ctx.logger.info({ address, port: bound, scheme: 'msrps' }, 'msrp listening');
+      return;
+    }
     this.server = server;
-    this.listenPort = typeof a === 'object' && a !== null ? a.port : port;
+    this.listenPort = bound;
     this.listenAddress = address;
     this.ctx.logger.info({ address, port: this.listenPort }, 'msrp listening');
   }
 
-  private accept(socket: Socket): void {
-    if (this.closed || this.connections.size >= this.ctx.limits.maxConnections) {
+  private accept(socket: Socket, tls = false): void {
+    if (this.closed || this.connections.size + this.handshaking >= this.ctx.limits.maxConnections) {
       this.ctx.logger.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, 'msrp connection refused (limit)');
       socket.destroy();
+      return;
+    }
+    if (tls && this.tls !== undefined) {
+      const msrpTls = this.tls;
+      this.handshaking++;
+      const settled = (): void => void this.handshaking--;
+      msrpTls.upgrade.accept(socket).finally(settled).then(
+        (secure) => {
+          if (this.closed) return void secure.destroy();
+          const conn = new MsrpConnection(secure, 'inbound', this.ctx, this.hooks);
+          msrpTls.adopt(conn, secure);
+          this.connections.add(conn);
+          this.ctx.logger.debug({ ...conn.logFields(), tls: true }, 'msrp connection accepted');
+        },
+        () => undefined, // the upgrade logged why
+      );
       return;
     }
     const conn = new MsrpConnection(socket, 'inbound', this.ctx, this.hooks);
@@ -203,7 +269,7 @@ export class MsrpEndpoint implements SessionHost {
     this.ctx.logger.debug(conn.logFields(), 'msrp connection accepted');
   }
 
-  private dial(uri: MsrpUri, key: string): Promise<MsrpConnection> {
+  private dial(uri: MsrpUri, key: string, fingerprints: readonly Fingerprint[]): Promise<MsrpConnection> {
     if (this.connections.size >= this.ctx.limits.maxConnections) {
       return Promise.reject(new MsrpSendError(`more than ${this.ctx.limits.maxConnections} connections`, 'connect-failed'));
     }
@@ -224,6 +290,27 @@ export class MsrpEndpoint implements SessionHost {
         if (this.closed) {
           socket.destroy();
           reject(new MsrpSendError('endpoint is closed', 'closed'));
+          return;
+        }
+        if (uri.scheme === 'msrps' && this.tls !== undefined) {
+          const msrpTls = this.tls;
+          msrpTls.connect(socket, host, port, fingerprints).then(
+            (secure) => {
+              if (this.closed) {
+                secure.destroy();
+                reject(new MsrpSendError('endpoint is closed', 'closed'));
+                return;
+              }
+              const conn = new MsrpConnection(secure, 'outbound', this.ctx, this.hooks);
+              msrpTls.adopt(conn, secure);
+              conn.reuseKey = key;
+              this.connections.add(conn);
+              this.outbound.set(key, conn);
+              this.ctx.logger.debug({ ...conn.logFields(), tls: true }, 'msrp connection opened');
+              resolve(conn);
+            },
+            (e: unknown) => reject(new MsrpSendError(`msrps connection to ${host}:${port} refused: ${(e as Error).message}`, 'connect-failed')),
+          );
           return;
         }
         const conn = new MsrpConnection(socket, 'outbound', this.ctx, this.hooks);
@@ -250,6 +337,16 @@ export class MsrpEndpoint implements SessionHost {
     if (session === undefined || !msrpUriEquals(session.localUriParsed, target)) {
       this.ctx.logger.info({ ...conn.logFields(), tid: req.transactionId, toPath: to.text.join(' ') }, 'msrp request for no session');
       conn.respond(req, 481, 'Session-does-not-exist', to.text[to.text.length - 1]);
+      return;
+    }
+    const refused = this.tls !== undefined
+      ? this.tls.check(conn, session.peerFingerprints, session.localUriParsed.scheme === 'msrps')
+      : session.localUriParsed.scheme === 'msrps' ? 'TLS is not configured' : undefined;
+    if (refused !== undefined) {
+      // RFC 4975 §14.1: the peer is not who the SDP said; nothing of this connection is accepted.
+      this.ctx.logger.warn({ ...conn.logFields(), sessionId: session.sessionId, reason: refused }, 'msrps peer refused');
+      conn.respond(req, 403, 'Forbidden: TLS peer check failed');
+      conn.close(`TLS peer check failed: ${refused}`);
       return;
     }
     session.handleRequest(conn, req);

@@ -4,6 +4,7 @@
  * and what it needs from its endpoint.
  */
 import type { MsrpUri } from '../sdp/msrp-uri.js';
+import type { Fingerprint } from '../sdp/fingerprint.js';
 import type { MsrpContext } from './config.js';
 import type { MsrpConnection } from './connection.js';
 import type { ByteRange, FailureReport, MsrpHeader, MsrpRequest, MsrpStatus } from './message.js';
@@ -58,7 +59,8 @@ export interface MsrpSessionEvents {
 /** What a session needs from its endpoint. */
 export interface SessionHost {
   readonly ctx: MsrpContext;
-  connect(firstHop: MsrpUri): Promise<MsrpConnection>;
+  /** `fingerprints`: the peer's SDP a=fingerprint, checked on an msrps connection (RFC 4975 §14.1). */
+  connect(firstHop: MsrpUri, fingerprints?: readonly Fingerprint[]): Promise<MsrpConnection>;
   bind(session: MsrpSession, conn: MsrpConnection): void;
   release(session: MsrpSession): void;
   redeliver(conn: MsrpConnection, req: MsrpRequest): void;

@@ -19,6 +19,7 @@
  * - Sending: a body is cut into chunks of limits.maxChunkSize with Byte-Ranges, up to
  *   limits.sendWindow transactions in flight; a negative response stops the message.
  */
+import type { Fingerprint } from '../sdp/fingerprint.js';
 import { EventEmitter } from 'node:events';
 import type { MsrpUri } from '../sdp/msrp-uri.js';
 import { parseMsrpUri, msrpUriEquals } from '../sdp/msrp-uri.js';
@@ -48,6 +49,11 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
    * The 'message' event still fires after the sink has taken the message.
    */
   sink: ((m: ReceivedMessage) => Promise<void>) | undefined;
+  /**
+   * The peer's SDP a=fingerprint values (RFC 4975 §14.1, RFC 8122): over TLS its certificate
+   * must match one of them (checked by the endpoint, src/msrp/tls.ts). Set before start().
+   */
+  peerFingerprints: readonly Fingerprint[] = [];
   readonly localUri: string;
   readonly localUriParsed: MsrpUri;
   /** Relays then our URI: the a=path list (RFC 4975 §8.2). */
@@ -98,7 +104,7 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
     const firstHop = this.route!.uris[0]!;
     let conn: MsrpConnection;
     try {
-      conn = await this.host.connect(firstHop);
+      conn = await this.host.connect(firstHop, this.peerFingerprints);
     } catch (e) {
       this.close(`connect failed: ${(e as Error).message}`);
       throw e instanceof MsrpSendError ? e : new MsrpSendError(`connect to ${this.route!.text[0]} failed: ${(e as Error).message}`, 'connect-failed');

@@ -15,10 +15,13 @@
  *   that predates RFC 6135 needs no special case.
  * - RFC 6714 (CEMA, connection reuse through middleboxes): `a=msrp-cema` is reported, not
  *   acted upon.
+ * - RFC 4975 §14.1 with RFC 8122 §5 (fingerprint.ts): `a=fingerprint` (media level, else
+ *   session level) names the certificate a TCP/TLS/MSRP peer will present.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatSdp, getAttributes, parseSdp, type Sdp, type SdpAttribute, type SdpConnection, type SdpLimits } from './sdp.js';
 import { MsrpUriError, parseMsrpUri } from './msrp-uri.js';
+import { FingerprintError, formatFingerprint, parseFingerprint, type Fingerprint } from './fingerprint.js';
 
 export type MsrpSetup = 'active' | 'passive' | 'actpass';
 export type MsrpTransport = 'TCP/MSRP' | 'TCP/TLS/MSRP';
@@ -34,6 +37,7 @@ export type MsrpSdpErrorCode =
   | 'setup-conflict'
   | 'invalid-max-size'
   | 'duplicate-attribute'
+  | 'invalid-fingerprint'
   | 'invalid-option';
 
 /** A session description that is valid SDP but not a usable MSRP offer or answer (answer 488). */
@@ -71,6 +75,8 @@ export interface MsrpOfferOptions {
   /** s= (default "-"). */
   sessionName?: string;
   direction?: MsrpDirection;
+  /** RFC 8122 a=fingerprint of the certificate we present over TLS (msrps). */
+  fingerprint?: Fingerprint;
 }
 
 export interface MsrpMedia {
@@ -92,6 +98,8 @@ export interface MsrpMedia {
   direction: MsrpDirection;
   /** RFC 6714 a=msrp-cema present. */
   cema: boolean;
+  /** RFC 8122 a=fingerprint values (media level, else session level); empty when none. */
+  fingerprints: Fingerprint[];
 }
 
 const TOKEN = '[A-Za-z0-9!#$&^_.+\\-]+';
@@ -149,6 +157,7 @@ export function buildMsrpOffer(o: MsrpOfferOptions): string {
   if (wrapped.length > 0) attributes.push({ name: 'accept-wrapped-types', value: wrapped.join(' ') });
   attributes.push({ name: 'setup', value: o.setup });
   if (o.maxSize !== undefined) attributes.push({ name: 'max-size', value: String(o.maxSize) });
+  if (o.fingerprint !== undefined) attributes.push({ name: 'fingerprint', value: formatFingerprint(o.fingerprint) });
   attributes.push({ name: o.direction ?? 'sendrecv', value: null });
 
   const sdp: Sdp = {
@@ -254,6 +263,7 @@ export function parseMsrpMedia(sdp: Sdp, role: 'offer' | 'answer' = 'answer'): M
       setupExplicit: setupValue !== undefined,
       direction: direction(m.attributes) ?? direction(sdp.attributes) ?? 'sendrecv',
       cema: getAttributes(m.attributes, 'msrp-cema').length > 0,
+      fingerprints: fingerprintsOf(m.attributes, index) ?? fingerprintsOf(sdp.attributes, index) ?? [],
     };
     if (role === 'answer' && media.setup === 'actpass' && !rejected) {
       throw new MsrpSdpError('an answer cannot say a=setup:actpass (RFC 4145 §4.1)', 'invalid-setup', index);
@@ -268,6 +278,19 @@ export function parseMsrpMedia(sdp: Sdp, role: 'offer' | 'answer' = 'answer'): M
     out.push(media);
   });
   return out;
+}
+
+/** The a=fingerprint values at one level, undefined when there are none. */
+function fingerprintsOf(attrs: readonly SdpAttribute[], index: number): Fingerprint[] | undefined {
+  const found = getAttributes(attrs, 'fingerprint');
+  if (found.length === 0) return undefined;
+  return found.map((a) => {
+    try {
+      return parseFingerprint(a.value ?? '');
+    } catch (e) {
+      throw new MsrpSdpError(e instanceof FingerprintError ? e.message : String(e), 'invalid-fingerprint', index);
+    }
+  });
 }
 
 function firstMsrp(text: string, role: 'offer' | 'answer', limits?: SdpLimits): MsrpMedia {

@@ -63,6 +63,8 @@ export interface FocusOptions {
   ua: UserAgent;
   /** Our host:port as seen by others, for the conference URIs. */
   hostport: string;
+  /** 'sips' when hostport is a TLS listener (RFC 5630: the conference URI is then sips:). */
+  uriScheme?: 'sip' | 'sips';
   media: FocusMedia;
   /** Location service: where an IM user's AOR is reached (the sim's registrar stand-in). */
   locate?: (aor: string) => Destination | undefined;
@@ -128,7 +130,7 @@ export class ConferenceFocus {
     if (req.toTag() !== undefined) return void inc.respond(488);
     const { sdp, users } = sdpPart(req);
     const id = `conf-${randomBytes(4).toString('hex')}`;
-    const conf = new Conference(id, `sip:${id}@${this.o.hostport}`);
+    const conf = new Conference(id, `${this.o.uriScheme ?? 'sip'}:${id}@${this.o.hostport}`);
     this.conferences.set(id, conf);
     // The creator's leg is whoever sent the INVITE (the History Function): its Contact names it.
     const creator = (req.get('contact') ?? req.get('from') ?? '').replace(/^[^<]*<|>.*$/g, '').replace(/;.*$/, '');

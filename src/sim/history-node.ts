@@ -11,6 +11,14 @@ import { HistoryFunction, HISTORY_PROFILE } from '../history/function.js';
 import { MsrpUserPlane } from '../history/msrp-user-plane.js';
 import type { HistoryStore } from '../store/types.js';
 import { systemClock } from '../sip/clock.js';
+import type { TlsOptions } from '../sip/transport/config.js';
+import type { MsrpTlsConfig } from '../msrp/tls.js';
+
+/** SIP over TLS (a listener on 127.0.0.1) and msrps toward the focus, as `serve` wires them. */
+export interface HistoryNodeTls {
+  sip: TlsOptions;
+  msrp: Omit<MsrpTlsConfig, 'listen'>;
+}
 
 export interface HistoryNode {
   fn: HistoryFunction;
@@ -25,11 +33,17 @@ export async function startHistoryNode(
   history: Record<string, unknown>,
   logger: Logger,
   sip: Record<string, unknown> = {},
+  tls?: HistoryNodeTls,
 ): Promise<HistoryNode> {
   const config = parseConfig({ history: { ...history, msrp: { address: '127.0.0.1', port: 1 } }, sip });
   const late: { fn?: HistoryFunction } = {};
   const transports: SipTransports = await createTransports(
-    { udp: [{ address: '127.0.0.1', port: 0 }], tcp: [{ address: '127.0.0.1', port: 0 }] },
+    {
+      udp: [{ address: '127.0.0.1', port: 0 }],
+      tcp: [{ address: '127.0.0.1', port: 0 }],
+      ...(tls !== undefined ? { tls: [{ address: '127.0.0.1', port: 0 }], tlsOptions: tls.sip } : {}),
+      logger,
+    },
     { message: (m) => ua.receive(m), parseError: () => undefined },
   );
   const ua: UserAgent = new UserAgent({
@@ -44,8 +58,15 @@ export async function startHistoryNode(
     onRequest: (inc) => late.fn?.handleRequest(inc),
     onDialogTerminated: (d, why) => late.fn?.dialogTerminated(d, why),
   });
-  const msrp = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits: { maxSessions: config.history.maxSessions } });
-  const userPlane = new MsrpUserPlane({ endpoint: msrp, store, host: '127.0.0.1', acceptTypes: config.history.msrp.acceptTypes, log: logger });
+  const msrp = await MsrpEndpoint.create({
+    listen: { address: '127.0.0.1', port: 0 },
+    limits: { maxSessions: config.history.maxSessions },
+    logger,
+    ...(tls !== undefined ? { tls: tls.msrp } : {}),
+  });
+  const userPlane = new MsrpUserPlane({
+    endpoint: msrp, store, host: '127.0.0.1', acceptTypes: config.history.msrp.acceptTypes, log: logger, ...(tls !== undefined ? { tls: true } : {}),
+  });
   const fn = new HistoryFunction({ ua, store, userPlane, config: config.history, clock: systemClock, logger });
   late.fn = fn;
   return {

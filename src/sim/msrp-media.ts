@@ -2,7 +2,9 @@
  * The simulated focus's user plane: one MSRP session per participant leg, and every
  * message received on one leg relayed to all the others (an MSRP "switch", RFC 4975 used
  * as OMA IM conferences use it). The focus is passive on every leg (RFC 6135): the
- * History Function and the IM clients connect to it.
+ * History Function and the IM clients connect to it. An msrps offer (a History Function with
+ * TLS) gets an msrps leg on the TLS listener with our a=fingerprint, and the offer's
+ * a=fingerprint is what the connecting side's certificate must match (RFC 4975 §14.1).
  */
 import { answerSetup, buildMsrpOffer, parseMsrpAnswer, parseMsrpOffer } from '../sdp/msrp-offer.js';
 import type { MsrpEndpoint } from '../msrp/endpoint.js';
@@ -26,7 +28,10 @@ export class MsrpFocusMedia implements FocusMedia {
   async answer(conf: string, user: string, offer: string): Promise<string> {
     const o = parseMsrpOffer(offer);
     const setup = answerSetup(o.setup);
-    const session = this.leg(conf, user);
+    // An msrps offer (the History Function with TLS) gets an msrps leg with our a=fingerprint.
+    const tls = o.path[0]!.toLowerCase().startsWith('msrps:') && this.endpoint.fingerprint !== undefined;
+    const session = this.leg(conf, user, tls);
+    session.peerFingerprints = o.fingerprints;
     void session.start(o.path, setup, o.setup).catch((e: unknown) => this.log?.(`MSRP leg ${user}: ${String(e)}`));
     return this.sdp(session, setup);
   }
@@ -49,13 +54,13 @@ export class MsrpFocusMedia implements FocusMedia {
     if (legs !== undefined && legs.size === 0) this.legs.delete(conf);
   }
 
-  private leg(conf: string, user: string): MsrpSession {
+  private leg(conf: string, user: string, tls = false): MsrpSession {
     let legs = this.legs.get(conf);
     if (legs === undefined) {
       legs = new Map();
       this.legs.set(conf, legs);
     }
-    const session = this.endpoint.createSession({ localUriHost: this.host, acceptTypes: ACCEPT });
+    const session = this.endpoint.createSession({ localUriHost: this.host, acceptTypes: ACCEPT, tls });
     legs.set(user, session);
     const all = legs;
     session.on('message', (m) => {
@@ -73,9 +78,12 @@ export class MsrpFocusMedia implements FocusMedia {
   }
 
   private sdp(session: MsrpSession, setup: 'active' | 'passive' | 'actpass'): string {
+    const tls = session.localUriParsed.scheme === 'msrps';
+    const fingerprint = tls ? this.endpoint.fingerprint : undefined;
     return buildMsrpOffer({
+      ...(fingerprint !== undefined ? { fingerprint } : {}),
       address: this.host,
-      port: this.endpoint.port ?? 9,
+      port: (tls ? this.endpoint.tlsPort : this.endpoint.port) ?? 9,
       path: session.localUri,
       acceptTypes: ACCEPT,
       acceptWrappedTypes: ['*'],

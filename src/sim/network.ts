@@ -2,6 +2,9 @@
  * The loopback IM network: a conference focus and scripted IM clients, each with its own
  * SIP stack and MSRP endpoint on 127.0.0.1 ephemeral ports. Used by `im-history demo` and
  * the end-to-end tests, against the real History Function.
+ *
+ * With `tls` the focus also listens for SIP over TLS and msrps (the factory URI is then a
+ * sips: URI and the conference URIs too); the clients stay on UDP and cleartext MSRP.
  */
 import { createTransports, type SipTransports } from '../sip/transport/index.js';
 import { UserAgent } from '../sip/ua/user-agent.js';
@@ -13,6 +16,14 @@ import { ConferenceFocus } from './focus.js';
 import { MsrpFocusMedia } from './msrp-media.js';
 import { SimClient } from './client.js';
 import { uriTransport } from '../sip/ua/resolve.js';
+import type { TlsOptions } from '../sip/transport/config.js';
+import type { MsrpTlsConfig } from '../msrp/tls.js';
+
+/** Certificates for a TLS-capable focus: SIP over TLS and msrps (listeners are added on HOST). */
+export interface SimTls {
+  sip: TlsOptions;
+  msrp: Omit<MsrpTlsConfig, 'listen'>;
+}
 
 const HOST = '127.0.0.1';
 
@@ -27,9 +38,13 @@ async function stack(
   name: string,
   methods: string[],
   handlers: { onRequest: (inc: IncomingRequest) => void; onDialogTerminated?: (d: Dialog, why: string) => void },
+  tls?: SimTls,
 ): Promise<Stack> {
   const late: { ua?: UserAgent } = {};
-  const transports = await createTransports({ udp: [{ address: HOST, port: 0 }] }, { message: (m) => late.ua?.receive(m), parseError: () => undefined });
+  const transports = await createTransports(
+    { udp: [{ address: HOST, port: 0 }], ...(tls !== undefined ? { tls: [{ address: HOST, port: 0 }], tlsOptions: tls.sip } : {}) },
+    { message: (m) => late.ua?.receive(m), parseError: () => undefined },
+  );
   const ua = new UserAgent({
     transport: transports,
     // RFC 5366 §4.1: the factory INVITE carries Require: recipient-list-invite.
@@ -40,7 +55,10 @@ async function stack(
     ...handlers,
   });
   late.ua = ua;
-  const msrp = await MsrpEndpoint.create({ listen: { address: HOST, port: 0 } });
+  const msrp = await MsrpEndpoint.create({
+    listen: { address: HOST, port: 0 },
+    ...(tls !== undefined ? { tls: { ...tls.msrp, listen: { address: HOST, port: 0 } } } : {}),
+  });
   return { ua, transports, msrp, port: transports.listening[0]!.port };
 }
 
@@ -54,17 +72,21 @@ export class SimNetwork {
   constructor(private readonly log?: (msg: string) => void) {}
 
   /** Start the focus and one client per AOR (`sip:alice@example.net`, display name). */
-  async start(users: readonly { aor: string; name: string }[]): Promise<this> {
+  async start(users: readonly { aor: string; name: string }[], opts: { tls?: SimTls } = {}): Promise<this> {
     const late: { focus?: ConferenceFocus } = {};
     const f = await stack('focus', ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'SUBSCRIBE', 'NOTIFY', 'UPDATE'], {
       onRequest: (inc) => late.focus?.handleRequest(inc),
       onDialogTerminated: (d, why) => late.focus?.dialogTerminated(d, why),
-    });
+    }, opts.tls);
     this.stacks.push(f);
     this.focusMedia = new MsrpFocusMedia(f.msrp, HOST, this.log);
-    this.focus = new ConferenceFocus({ ua: f.ua, hostport: `${HOST}:${f.port}`, media: this.focusMedia, locate: (aor) => this.locate(aor), ...(this.log ? { log: this.log } : {}) });
+    const tlsPort = f.transports.tls?.listening[0]?.port;
+    const hostport = `${HOST}:${tlsPort ?? f.port}`;
+    this.focus = new ConferenceFocus({
+      ua: f.ua, hostport, uriScheme: tlsPort !== undefined ? 'sips' : 'sip', media: this.focusMedia, locate: (aor) => this.locate(aor), ...(this.log ? { log: this.log } : {}),
+    });
     late.focus = this.focus;
-    this.factoryUri = `sip:factory@${HOST}:${f.port}`;
+    this.factoryUri = `${tlsPort !== undefined ? 'sips' : 'sip'}:factory@${hostport}`;
     for (const u of users) {
       const lateClient: { c?: SimClient } = {};
       // The Contact's user part: the AOR's (a display name may hold spaces, not valid in a URI).

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { createTransports, type SipTransports } from './transport/index.js';
+import { createTransports, type SipTransports, type TlsOptions } from './transport/index.js';
 import { UserAgent, type UserAgentOptions } from './ua/user-agent.js';
 
 export interface SipStack {
@@ -17,16 +17,21 @@ export async function startSipStack(
   config: Config['sip'],
   logger: Logger,
   app: Omit<UserAgentOptions, 'transport' | 'serverHeader' | 'userAgentHeader' | 'timers' | 'logger' | 'maxServerTransactions' | 'maxClientTransactions'>,
+  /** Certificates read from config.tlsCertificates (src/tls-files.ts); needed for config.tls listeners and sips: targets. */
+  tlsOptions?: TlsOptions,
 ): Promise<SipStack> {
   const late: { ua?: UserAgent } = {};
   const transports = await createTransports(
     {
       udp: config.udp,
       tcp: config.tcp,
+      tls: config.tls,
+      ...(tlsOptions !== undefined ? { tlsOptions } : {}),
       logger,
       limits: {
         maxConnections: config.limits.maxConnections,
         idleTimeoutMs: config.limits.idleTimeoutMs,
+        tlsHandshakeTimeoutMs: config.limits.tlsHandshakeTimeoutMs,
         udpRecvBufferBytes: config.limits.udpRecvBufferBytes,
         udpSendBufferBytes: config.limits.udpSendBufferBytes,
         parse: { maxHeaderBytes: config.limits.maxHeaderBytes, maxHeaders: config.limits.maxHeaders, maxBodyBytes: config.limits.maxBodyBytes },

@@ -87,6 +87,7 @@ test('RFC 3264 §5: an offer built here parses back to the same description', ()
     connection: { netType: 'IN', addrType: 'IP4', address: '192.0.2.10' },
     direction: 'sendrecv',
     cema: false,
+    fingerprints: [],
   });
 });
 

@@ -36,6 +36,8 @@ export interface TransportLimits {
   connectTimeoutMs: number;
   /** Bytes that may wait in a connection's send queue before send() rejects. */
   maxPendingWriteBytes: number;
+  /** A TLS handshake (inbound or outbound, after the TCP connect) not finished by then fails (tls.ts). */
+  tlsHandshakeTimeoutMs: number;
   /** After a fatal framing error, how long the half-closed socket may linger for the 400 to drain. */
   closeLingerMs: number;
   /**
@@ -59,6 +61,7 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   idleTimeoutMs: 60_000,
   connectTimeoutMs: 10_000,
   maxPendingWriteBytes: 1024 * 1024,
+  tlsHandshakeTimeoutMs: 10_000,
   closeLingerMs: 2_000,
   udpRecvBufferBytes: 4 * 1024 * 1024,
   udpSendBufferBytes: 4 * 1024 * 1024,
@@ -71,6 +74,33 @@ export function resolveLimits(input: TransportLimitsInput | undefined): Transpor
   return { ...DEFAULT_TRANSPORT_LIMITS, ...rest, parse: { ...DEFAULT_LIMITS, ...parse } };
 }
 
+/**
+ * Certificates and checks for SIP over TLS (tls.ts). PEM text or bytes: reading the files is
+ * the caller's business (src/tls-files.ts), so errors there can name the path.
+ */
+export interface TlsOptions {
+  /** Our certificate (chain), presented as server and, when we connect, as client. */
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** Trust anchors for server certificates we check and for client certificates; absent: Node's built-in roots. */
+  ca?: (string | Buffer)[];
+  /** Mutual TLS: ask every client for a certificate that chains to `ca`; refuse a client without one. */
+  requestClientCert?: boolean;
+  /**
+   * false accepts any server certificate (no chain, name or date check): for a lab only,
+   * and logged as a warning at start and for every connection. Default true.
+   */
+  verifyServer?: boolean;
+  /** Lowest TLS version accepted (default TLSv1.2, RFC 8996 forbids older). */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /**
+   * Debugging only: receives every session's key material in NSS key log format (Node's
+   * 'keylog' event) so a capture can be decrypted (tshark -o tls.keylog_file:...). Never set
+   * in production: whoever has these lines can read the traffic.
+   */
+  keylog?: (line: Buffer) => void;
+}
+
 export interface ListenSpec {
   address: string;
   port: number;
@@ -79,6 +109,9 @@ export interface ListenSpec {
 export interface TransportConfig {
   udp?: ListenSpec[];
   tcp?: ListenSpec[];
+  /** TLS listeners (RFC 3261 §26.2.1); needs `tlsOptions`, which alone also allows outbound TLS. */
+  tls?: ListenSpec[];
+  tlsOptions?: TlsOptions;
   limits?: TransportLimitsInput;
   logger?: TransportLogger;
   /** Drives idle, connect and linger timeouts (design.md convention 2). */
@@ -105,7 +138,7 @@ export class TransportError extends Error {
   override readonly name = 'TransportError';
   constructor(
     message: string,
-    readonly code: 'NO_TRANSPORT' | 'TOO_LARGE' | 'CONNECT_TIMEOUT' | 'MAX_CONNECTIONS' | 'BACKPRESSURE' | 'CLOSED',
+    readonly code: 'NO_TRANSPORT' | 'TOO_LARGE' | 'CONNECT_TIMEOUT' | 'MAX_CONNECTIONS' | 'BACKPRESSURE' | 'CLOSED' | 'TLS_HANDSHAKE',
   ) {
     super(message);
   }

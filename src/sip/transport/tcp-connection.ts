@@ -24,7 +24,7 @@ export interface ConnectionHooks {
 let nextId = 1;
 
 export class TcpConnection {
-  readonly id = `TCP-${nextId++}`;
+  readonly id: string;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
@@ -42,7 +42,10 @@ export class TcpConnection {
     readonly direction: 'inbound' | 'outbound',
     private readonly ctx: TransportContext,
     private readonly hooks: ConnectionHooks,
+    /** 'TLS' when the socket is a verified TLSSocket (tls.ts); framing is the same. */
+    readonly transportName: 'TCP' | 'TLS' = 'TCP',
   ) {
+    this.id = `${transportName}-${nextId++}`;
     this.remoteAddress = canonicalIp(socket.remoteAddress ?? '') ?? socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = canonicalIp(socket.localAddress ?? '') ?? socket.localAddress ?? '';
@@ -62,7 +65,7 @@ export class TcpConnection {
   }
 
   logFields(): Record<string, unknown> {
-    return { transport: 'TCP', connectionId: this.id, remote: hostport(this.remoteAddress, this.remotePort) };
+    return { transport: this.transportName, connectionId: this.id, remote: hostport(this.remoteAddress, this.remotePort) };
   }
 
   /** Queue bytes; resolves once they are handed to the kernel. */

@@ -14,6 +14,11 @@ export interface Destination {
   port: number;
   /** For responses and in-dialog requests: reuse this stream connection if it is still open. */
   connectionId?: string;
+  /**
+   * TLS: the SIP domain (or IP literal) the server certificate must carry (RFC 5922 §7), the
+   * host of the URI that was resolved to this address. Absent: the address itself.
+   */
+  serverName?: string;
 }
 
 export interface ListenAddress {

@@ -161,8 +161,10 @@ export class UserAgent implements IncomingHost {
   contactFor(transport: TransportName): string {
     const { host, port } = this.sentBy(transport);
     const user = this.opts.contactUser !== undefined ? `${this.opts.contactUser}@` : '';
-    const tp = transport === 'UDP' ? '' : `;transport=${transport.toLowerCase()}`;
-    return `<sip:${user}${host.includes(':') ? `[${host}]` : host}:${port}${tp}>`;
+    // RFC 5630 §3.1.3: a TLS Contact is a sips: URI (transport=tls is deprecated).
+    const tp = transport === 'UDP' || transport === 'TLS' ? '' : `;transport=${transport.toLowerCase()}`;
+    const scheme = transport === 'TLS' ? 'sips' : 'sip';
+    return `<${scheme}:${user}${host.includes(':') ? `[${host}]` : host}:${port}${tp}>`;
   }
 
   localContact(req: SipRequest): string {
