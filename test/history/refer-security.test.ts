@@ -237,6 +237,34 @@ test('RFC 3515 §2.1: two Refer-To headers -> 400, nothing sent', async () => {
   await assertRefused(hf, wire, res, 400, /refer-to/i);
 });
 
+test('RFC 3261 §12.2.2: a REFER inside a recorded session\'s dialog gets 405 and a REFER with an unknown To tag 481; no INVITE follows', async () => {
+  reset(wire);
+  const invites = focus.invites.length;
+  const res = await client.refer(`${uriOf(hf)};filename=in-dialog`, { referTo: `<${focus.uri}>` });
+  assert.equal(res.status, 202);
+  await waitFor(() => focus.invites.length === invites + 1 && [...hf.fn.sessions].every((x) => x.phase === 'active'), 3000, 'session active');
+  const inDialog = await focus.node.ua.sendInDialog(focus.inviteDialog!, 'REFER', {
+    headers: [['refer-to', `<sip:victim@127.0.0.1:${victimPort}>`], ['p-asserted-identity', '<sip:alice@example.net>'], ['accept-contact', '*;+g.oma.sip-im']],
+  });
+  assert.equal(inDialog?.status, 405);
+  // Out of dialog but with a To tag: no such dialog (RFC 3261 §12.2.2 -> 481).
+  const ua = client.node.ua;
+  const req = ua.createRequest('REFER', uriOf(hf), '<sip:alice@example.net>', `<${uriOf(hf)}>;tag=guessed`);
+  req.append('refer-to', `<${focus.uri}>`);
+  req.append('p-asserted-identity', '<sip:alice@example.net>');
+  req.append('accept-contact', '*;+g.oma.sip-im');
+  const orphan = await ua.request(req, { body: buildResourceLists([{ uri: 'sip:bob@example.net' }]), contentType: 'application/resource-lists+xml' });
+  assert.equal(orphan.status, 481);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(focus.invites.length, invites + 1, 'only the one INVITE of the accepted REFER');
+  assert.equal(wire.requests.filter((r) => r.method === 'INVITE').length, 1);
+  assert.equal(victimDatagrams, 0);
+  await hf.fn.close();
+  await hf.close();
+  hf = await startHistoryFunction({ conferenceFactories: [focus.uri], trustedDomains: ['example.net'], deny: ['sip:mallory@example.net'], maxImUsers: 5 });
+  wire = spy(hf);
+});
+
 test('RFC 3261 §19.1.5: headers embedded in a factory Refer-To (Route, Call-ID, body) are not honoured', async () => {
   reset(wire);
   const invites = focus.invites.length;
