@@ -86,6 +86,20 @@ for (const backend of ['memory', 'sqlite'] as const) {
       assert.ok(await store.getHistory(s.dave.id), 'nothing was deleted');
     });
 
+    test('no CORS: a page of another origin gets no Access-Control-Allow-Origin, and a preflight is not granted', async () => {
+      const res = await app.inject({ url: '/api/v1/histories', headers: { ...auth('dave'), origin: 'http://evil.example' } });
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.headers['access-control-allow-origin'], undefined);
+      const pre = await app.inject({
+        method: 'OPTIONS',
+        url: '/api/v1/histories',
+        headers: { origin: 'http://evil.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      });
+      assert.notEqual(pre.statusCode, 204);
+      assert.equal(pre.headers['access-control-allow-origin'], undefined);
+      assert.equal(pre.headers['access-control-allow-headers'], undefined);
+    });
+
     test("a user token cannot see, search, export or delete another user's history on any route; no response carries it", async () => {
       for (const r of routes()) {
         const res = await app.inject({ method: r.method, url: r.url, headers: headers('alice') });
