@@ -3,10 +3,16 @@
  * or as JSON (issue 4). The History Filename is data, never a path: the file name is built
  * from it with everything but letters, digits, '-', '_' and '.' replaced, prefixed by the
  * history id, and the final path is checked to lie inside the root (design: "the filename
- * never escapes that root"). Files are written to a temporary name and renamed, so a reader
- * never sees half a file.
+ * never escapes that root"). The stem is at most MAX_STEM_BYTES of UTF-8 (whole characters),
+ * so the file name stays far below the 255-byte NAME_MAX even for CJK or astral names, and a
+ * Windows device name (CON, NUL, COM1, ... also before an extension) gets a '_' prefix, the
+ * file being meant to travel. Files are written to a temporary name and renamed, so a reader
+ * never sees half a file; the temporary name is random and created exclusively (O_EXCL,
+ * which also refuses a symlink planted at that name), and rename() replaces a symlink at the
+ * final name instead of writing through it (issue 6).
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { HistoryStore } from '../store/types.js';
 import { formatTranscript } from './transcript.js';
@@ -17,10 +23,23 @@ export class ExportError extends Error {
   override readonly name = 'ExportError';
 }
 
+/** Longest stem, in UTF-8 bytes; with '-', the 36-character id and the extension: < 255. */
+export const MAX_STEM_BYTES = 120;
+/** Windows device names, reserved also with an extension ("NUL.txt"). */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])$/i;
+
 /** A file name made from a History Filename: safe characters only, bounded length. */
 export function safeFileStem(name: string): string {
-  const stem = name.normalize('NFKC').replace(/[^\p{L}\p{N}_.-]+/gu, '_').replace(/^[._]+/, '').slice(0, 80);
-  return stem.length === 0 ? 'history' : stem;
+  const clean = name.normalize('NFKC').replace(/[^\p{L}\p{N}_.-]+/gu, '_').replace(/^[._]+/, '');
+  let stem = '';
+  let bytes = 0;
+  for (const ch of clean) {
+    bytes += Buffer.byteLength(ch, 'utf8');
+    if (bytes > MAX_STEM_BYTES) break;
+    stem += ch;
+  }
+  if (stem.length === 0) return 'history';
+  return WINDOWS_DEVICE.test(stem.split('.')[0]!) ? `_${stem}` : stem;
 }
 
 /** The path an export goes to, guaranteed inside `root`. */
@@ -59,8 +78,17 @@ export async function exportHistory(store: HistoryStore, id: string, root: strin
       ) + '\n';
   }
   await mkdir(resolve(root), { recursive: true });
-  const tmp = join(resolve(root), `.${process.pid}-${Date.now()}.tmp`);
-  await writeFile(tmp, content, { mode: 0o640 });
-  await rename(tmp, path);
+  const tmp = join(resolve(root), `.export-${randomBytes(12).toString('hex')}.tmp`);
+  // 'wx': O_CREAT|O_EXCL — fails on anything already there, a symlink included.
+  const file = await open(tmp, 'wx', 0o640);
+  try {
+    await file.writeFile(content);
+    await file.close();
+    await rename(tmp, path);
+  } catch (e) {
+    await file.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
   return path;
 }

@@ -34,14 +34,18 @@ export class HistoryTypeError extends Error {
 
 /**
  * Why a History Filename is refused, or undefined when it is a good name: no path
- * separators, no dot-dot, no NUL or control characters, no leading dot or space, at most
- * MAX_FILENAME_LENGTH characters, valid Unicode.
+ * separators, no dot-dot, no NUL, control, format (bidi, zero-width) or line-separator
+ * characters (ZWJ/ZWNJ, which emoji and Persian need, excepted), no leading dot or space,
+ * at most MAX_FILENAME_LENGTH characters, valid Unicode.
  */
 export function filenameProblem(name: string): string | undefined {
   if (name.length === 0) return 'is empty';
   if ([...name].length > MAX_FILENAME_LENGTH) return `is longer than ${MAX_FILENAME_LENGTH} characters`;
   if (name.includes('\uFFFD')) return 'is not valid UTF-8';
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return 'contains control characters';
+  // Format characters (bidi overrides such as U+202E, zero-width ones, BOM) and the line and
+  // paragraph separators would make a name display as something else (issue 6).
+  if (/[\p{Cf}\u2028\u2029]/u.test(name.replace(/[\u200c\u200d]/g, ''))) return 'contains invisible or bidi control characters';
   if (/[/\\]/.test(name)) return 'contains a path separator';
   if (name === '.' || name === '..' || name.includes('..')) return 'contains ".."';
   if (/^[.\s]|\s$/.test(name)) return 'starts with a dot or space, or ends with a space';

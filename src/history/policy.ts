@@ -16,7 +16,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { SipRequest } from '../sip/message/message.js';
 import { parseNameAddrList } from '../sip/message/headers/name-addr.js';
-import { isSipUri, parseUri, uriEquals, formatUri, type SipUri } from '../sip/message/headers/uri.js';
+import { isSipUri, parseUri, uriEquals, formatUri, normalizeEscapes, type SipUri } from '../sip/message/headers/uri.js';
 import { hasFeatureTag, parseAcceptContact } from '../sip/message/headers/accept-contact.js';
 
 export const IM_FEATURE_TAG = '+g.oma.sip-im';
@@ -92,9 +92,13 @@ export function acceptsIm(req: SipRequest): boolean {
   }
 }
 
-/** The AOR of a SIP URI: scheme, user and host, without port or parameters. */
+/**
+ * The AOR of a SIP URI: scheme, user and host, without port or parameters. The user part's
+ * escapes are normalised (RFC 3261 §19.1.4: `mall%6Fry` is `mallory`), so a deny pattern
+ * cannot be dodged by spelling a user with escapes.
+ */
 export function aor(u: SipUri): string {
-  return `${u.scheme}:${u.user !== undefined ? `${u.user}@` : ''}${u.host.toLowerCase()}`;
+  return `${u.scheme.toLowerCase()}:${u.user !== undefined ? `${normalizeEscapes(u.user)}@` : ''}${u.host.toLowerCase()}`;
 }
 
 function globMatch(pattern: string, value: string): boolean {

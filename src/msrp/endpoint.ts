@@ -6,9 +6,9 @@
  *   and written into the URIs of new sessions) and/or connects out: RFC 4975 §8.1 / RFC 6135
  *   — the active side connects to the first URI of its To-Path.
  * - Session table keyed by the session-id of our URI (§6: 80+ random bits, §14.1). An
- *   incoming request is routed by the last URI of its To-Path (ours; with no relays in
- *   between it is the only one, §7.3), compared with the session's URI per §6.1; no such
- *   session: 481. The session then checks From-Path and the connection binding.
+ *   incoming request's To-Path must hold exactly one URI (§7.3; relays remove theirs), ours,
+ *   compared with the session's URI per §6.1; otherwise, or with no such session: 481. The
+ *   session then checks From-Path and the connection binding.
  * - Connection reuse (§5.4, RFC 6135 §4): a new active session to a first hop we already
  *   hold an open outbound connection to shares it. An outbound connection is closed when
  *   its last session ends; an inbound one is left to the peer or to the idle timer.
@@ -333,7 +333,9 @@ export class MsrpEndpoint implements SessionHost {
       return;
     }
     const target = to.uris[to.uris.length - 1]!;
-    const session = target.sessionId === undefined ? undefined : this.sessions.get(target.sessionId);
+    // §7.3: "the To-Path will have exactly one URI" when it reaches the endpoint (a relay
+    // removes its own, RFC 4976); more than one is not for us.
+    const session = to.uris.length !== 1 || target.sessionId === undefined ? undefined : this.sessions.get(target.sessionId);
     if (session === undefined || !msrpUriEquals(session.localUriParsed, target)) {
       this.ctx.logger.info({ ...conn.logFields(), tid: req.transactionId, toPath: to.text.join(' ') }, 'msrp request for no session');
       conn.respond(req, 481, 'Session-does-not-exist', to.text[to.text.length - 1]);

@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { buildApi } from '../../src/api/server.js';
-import { sampleStore, TOKENS, TOKEN_TABLE, WEEKLY_MESSAGES, type Sample } from './fixture.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import { sampleStore, T0, TOKENS, TOKEN_TABLE, WEEKLY_MESSAGES, type Sample } from './fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
@@ -56,7 +57,7 @@ describe('web viewer in headless Chromium', { skip }, () => {
     await app?.close();
   });
 
-  async function signIn(token: string): Promise<Page> {
+  async function signIn(token: string, at = base): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
@@ -64,7 +65,7 @@ describe('web viewer in headless Chromium', { skip }, () => {
       if (m.type() === 'error') errors.push(m.text());
     });
     (page as Page & { jsErrors?: string[] }).jsErrors = errors;
-    await page.goto(base + '/');
+    await page.goto(at + '/');
     await page.locator('#token').waitFor({ state: 'visible' });
     await page.fill('#token', token);
     await page.click('#login-button');
@@ -137,6 +138,61 @@ describe('web viewer in headless Chromium', { skip }, () => {
     assert.match((await sessions.first().textContent()) ?? '', /weekly-sync/);
     assert.deepEqual(jsErrors(page), []);
     await page.close();
+  });
+
+  test('issue 6: markup in names, display names, senders and message bodies renders as text; nothing runs; only own histories', async () => {
+    const XSS = (n: number) => `<img src=x onerror="window.__xss=${n}"><script>window.__xss=${n}</script><b>bold</b>`;
+    const store = new MemoryStore();
+    const mine = await store.createHistory({
+      name: `mine ${XSS(1)}`, type: 'session', owner: 'sip:alice@example.net', conferenceFactory: 'sip:f@x', imUsers: [],
+      referCallId: 'x1', clientAllow: [], clientContact: undefined, referHeaders: [], createdAt: T0,
+    });
+    await store.addRosterEvent(mine.id, { at: T0 + 1, kind: 'joined', user: 'sip:alice@example.net', displayName: XSS(2) });
+    const body = `marker ${XSS(3)} \u00ab<svg onload="window.__xss=4">\u00bb end`;
+    await store.addMessage(mine.id, { at: T0 + 2, sender: `sip:${encodeURIComponent('<i>x</i>')}@example.net`, recipients: [], contentType: 'text/plain', body: Buffer.from(body) });
+    await store.addMessage(mine.id, { at: T0 + 3, sender: 'sip:alice@example.net', recipients: [], contentType: 'text/html', body: Buffer.from(XSS(5)) });
+    const theirs = await store.createHistory({
+      name: 'dave only', type: 'session', owner: 'sip:dave@example.net', conferenceFactory: 'sip:f@x', imUsers: [],
+      referCallId: 'x2', clientAllow: [], clientContact: undefined, referHeaders: [], createdAt: T0,
+    });
+    await store.addMessage(theirs.id, { at: T0 + 4, sender: 'sip:dave@example.net', recipients: [], contentType: 'text/plain', body: Buffer.from('marker for dave only') });
+    const hostile = buildApi({ store, tokens: TOKEN_TABLE });
+    const notFound: string[] = [];
+    hostile.addHook('onResponse', async (req, reply) => {
+      if (reply.statusCode === 404) notFound.push(req.url);
+    });
+    await hostile.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const page = await signIn(TOKENS.alice, `http://127.0.0.1:${(hostile.server.address() as AddressInfo).port}`);
+      const rows = page.locator('#histories tbody tr');
+      await rows.first().waitFor();
+      assert.deepEqual(await rows.locator('td:first-child').allTextContents(), [mine.name]);
+      await rows.first().click();
+      await page.locator('#messages li').nth(1).waitFor();
+      assert.equal(await page.textContent('#conv-title'), mine.name);
+      assert.deepEqual(await page.locator('#participants tbody tr td:first-child').allTextContents(), [`${XSS(2)} <sip:alice@example.net>`]);
+      assert.deepEqual(await page.locator('#messages li .text').allTextContents(), [body, XSS(5)]);
+      assert.equal(await page.locator('#messages li .sender').first().textContent(), `sip:${encodeURIComponent('<i>x</i>')}@example.net`);
+
+      await page.fill('#search', 'marker');
+      await page.click('#search-form button[type=submit]');
+      const hits = page.locator('#search-results li.hit');
+      await hits.first().waitFor();
+      assert.deepEqual(await hits.evaluateAll((els) => els.map((e) => e.getAttribute('data-id'))), [mine.id]);
+      assert.match((await hits.first().textContent()) ?? '', /<img src=x onerror=/);
+
+      // Not one element was made from the data, and no handler or script ran.
+      for (const tag of ['img', 'script', 'svg', 'b', 'i']) assert.equal(await page.locator(`#app ${tag}`).count(), 0, tag);
+      assert.equal(await page.evaluate('window.__xss'), undefined);
+      // The one 404 is the browser's own favicon request to this new origin (Chromium reports
+      // it only as a console error without the URL; the server says which it was).
+      assert.deepEqual([...new Set(notFound)], notFound.length === 0 ? [] : ['/favicon.ico']);
+      assert.deepEqual(jsErrors(page).filter((e) => !(notFound.length > 0 && /^Failed to load resource: .* 404/.test(e))), []);
+      await page.screenshot({ path: `${ARTIFACTS}/06-markup-as-text.png`, fullPage: true });
+      await page.close();
+    } finally {
+      await hostile.close();
+    }
   });
 
   test('a user token does not see another user\u2019s history, in the list or in search', async () => {

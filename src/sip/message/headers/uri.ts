@@ -306,7 +306,7 @@ function isEscape(s: string, i: number): boolean {
  * RFC 3261 §19.1.4: an escape of a character outside the reserved set equals the
  * character itself, so such escapes are decoded and the rest get upper-case hex.
  */
-function normalizeEscapes(s: string): string {
+export function normalizeEscapes(s: string): string {
   if (s.indexOf('%') < 0) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) {
