@@ -7,6 +7,7 @@ import { parseConfig } from '../config.js';
 import { createTransports, type SipTransports } from '../sip/transport/index.js';
 import { UserAgent } from '../sip/ua/user-agent.js';
 import { MsrpEndpoint } from '../msrp/endpoint.js';
+import type { MsrpLimitsInput } from '../msrp/config.js';
 import { HistoryFunction, HISTORY_PROFILE } from '../history/function.js';
 import { MsrpUserPlane } from '../history/msrp-user-plane.js';
 import type { HistoryStore } from '../store/types.js';
@@ -20,11 +21,19 @@ export interface HistoryNode {
   close(): Promise<void>;
 }
 
+export interface HistoryNodeOptions {
+  /** The port to advertise for the UDP listener (a fault-injecting relay in front of it in tests). */
+  udpFront?: (realPort: number) => Promise<number>;
+  /** MSRP endpoint limits (tests: short timeouts). */
+  msrpLimits?: MsrpLimitsInput;
+}
+
 export async function startHistoryNode(
   store: HistoryStore,
   history: Record<string, unknown>,
   logger: Logger,
   sip: Record<string, unknown> = {},
+  options: HistoryNodeOptions = {},
 ): Promise<HistoryNode> {
   const config = parseConfig({ history: { ...history, msrp: { address: '127.0.0.1', port: 1 } }, sip });
   const late: { fn?: HistoryFunction } = {};
@@ -32,8 +41,12 @@ export async function startHistoryNode(
     { udp: [{ address: '127.0.0.1', port: 0 }], tcp: [{ address: '127.0.0.1', port: 0 }] },
     { message: (m) => ua.receive(m), parseError: () => undefined },
   );
+  const udpPort = transports.listening.find((l) => l.transport === 'UDP')!.port;
+  const advertised = options.udpFront === undefined ? udpPort : await options.udpFront(udpPort);
   const ua: UserAgent = new UserAgent({
     transport: transports,
+    ...(advertised !== udpPort ? { advertisedPorts: { UDP: advertised } } : {}),
+    timers: config.sip.timers,
     profile: HISTORY_PROFILE,
     serverHeader: config.sip.releaseToken,
     userAgentHeader: config.sip.releaseToken,
@@ -44,7 +57,7 @@ export async function startHistoryNode(
     onRequest: (inc) => late.fn?.handleRequest(inc),
     onDialogTerminated: (d, why) => late.fn?.dialogTerminated(d, why),
   });
-  const msrp = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits: { maxSessions: config.history.maxSessions } });
+  const msrp = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits: { maxSessions: config.history.maxSessions, ...options.msrpLimits } });
   const userPlane = new MsrpUserPlane({ endpoint: msrp, store, host: '127.0.0.1', acceptTypes: config.history.msrp.acceptTypes, log: logger });
   const fn = new HistoryFunction({ ua, store, userPlane, config: config.history, clock: systemClock, logger });
   late.fn = fn;
@@ -52,7 +65,7 @@ export async function startHistoryNode(
     fn,
     ua,
     userPlane,
-    uri: `sip:history@127.0.0.1:${transports.listening[0]!.port}`,
+    uri: `sip:history@127.0.0.1:${advertised}`,
     async close() {
       await fn.close();
       await ua.close();

@@ -23,13 +23,22 @@ interface Stack {
   port: number;
 }
 
+/**
+ * Where a stack's UDP port is reached from the others: given the real port, the port to
+ * advertise in Via/Contact (a fault-injecting relay in front of it in tests). Default: itself.
+ */
+export type SipFront = (name: string, realPort: number) => Promise<number>;
+
 async function stack(
   name: string,
   methods: string[],
   handlers: { onRequest: (inc: IncomingRequest) => void; onDialogTerminated?: (d: Dialog, why: string) => void },
+  front?: SipFront,
 ): Promise<Stack> {
   const late: { ua?: UserAgent } = {};
   const transports = await createTransports({ udp: [{ address: HOST, port: 0 }] }, { message: (m) => late.ua?.receive(m), parseError: () => undefined });
+  const realPort = transports.listening[0]!.port;
+  const port = front === undefined ? realPort : await front(name, realPort);
   const ua = new UserAgent({
     transport: transports,
     // RFC 5366 §4.1: the factory INVITE carries Require: recipient-list-invite.
@@ -37,11 +46,12 @@ async function stack(
     serverHeader: `IM-serv/OMA1.0 sim-${name}`,
     userAgentHeader: `IM-client/OMA1.0 sim-${name}`,
     contactUser: name,
+    ...(port !== realPort ? { advertisedPorts: { UDP: port } } : {}),
     ...handlers,
   });
   late.ua = ua;
   const msrp = await MsrpEndpoint.create({ listen: { address: HOST, port: 0 } });
-  return { ua, transports, msrp, port: transports.listening[0]!.port };
+  return { ua, transports, msrp, port };
 }
 
 export class SimNetwork {
@@ -51,7 +61,10 @@ export class SimNetwork {
   focusMedia!: MsrpFocusMedia;
   factoryUri = '';
 
-  constructor(private readonly log?: (msg: string) => void) {}
+  constructor(
+    private readonly log?: (msg: string) => void,
+    private readonly front?: SipFront,
+  ) {}
 
   /** Start the focus and one client per AOR (`sip:alice@example.net`, display name). */
   async start(users: readonly { aor: string; name: string }[]): Promise<this> {
@@ -59,7 +72,7 @@ export class SimNetwork {
     const f = await stack('focus', ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'SUBSCRIBE', 'NOTIFY', 'UPDATE'], {
       onRequest: (inc) => late.focus?.handleRequest(inc),
       onDialogTerminated: (d, why) => late.focus?.dialogTerminated(d, why),
-    });
+    }, this.front);
     this.stacks.push(f);
     this.focusMedia = new MsrpFocusMedia(f.msrp, HOST, this.log);
     this.focus = new ConferenceFocus({ ua: f.ua, hostport: `${HOST}:${f.port}`, media: this.focusMedia, locate: (aor) => this.locate(aor), ...(this.log ? { log: this.log } : {}) });
@@ -67,7 +80,7 @@ export class SimNetwork {
     this.factoryUri = `sip:factory@${HOST}:${f.port}`;
     for (const u of users) {
       const lateClient: { c?: SimClient } = {};
-      const s = await stack(u.name.toLowerCase(), ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'NOTIFY'], { onRequest: (inc) => lateClient.c?.handleRequest(inc) });
+      const s = await stack(u.name.toLowerCase(), ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'NOTIFY'], { onRequest: (inc) => lateClient.c?.handleRequest(inc) }, this.front);
       this.stacks.push(s);
       const c = new SimClient(u.aor, u.name, s.ua, s.msrp, HOST);
       lateClient.c = c;

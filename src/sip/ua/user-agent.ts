@@ -37,6 +37,8 @@ export interface UserAgentOptions {
   contactUser?: string;
   /** Host to put in Via/Contact instead of the listening address (NAT, 0.0.0.0 binds). */
   advertisedHost?: string;
+  /** Port to put in Via/Contact per transport instead of the listening port (a NAT or port mapping in front of us). */
+  advertisedPorts?: Partial<Record<TransportName, number>>;
   outboundProxy?: Destination;
   clock?: Clock;
   timers?: Partial<TimerConfig>;
@@ -140,7 +142,7 @@ export class UserAgent implements IncomingHost {
     const host = top.host.startsWith('[') ? top.host.slice(1, -1) : top.host;
     return this.opts.transport.listening.some((l) => {
       const ours = this.opts.advertisedHost ?? l.address;
-      return ours.toLowerCase() === host.toLowerCase() && (top.port ?? 5060) === l.port;
+      return ours.toLowerCase() === host.toLowerCase() && (top.port ?? 5060) === (this.opts.advertisedPorts?.[l.transport] ?? l.port);
     });
   }
 
@@ -488,7 +490,7 @@ export class UserAgent implements IncomingHost {
     const l = this.opts.transport.listening.find((a) => a.transport === transport) ?? this.opts.transport.listening[0];
     if (l === undefined) throw new Error('no listening transport');
     const host = this.opts.advertisedHost ?? l.address;
-    return { host, port: l.port, transport };
+    return { host, port: this.opts.advertisedPorts?.[l.transport] ?? l.port, transport };
   }
 }
 
