@@ -9,6 +9,8 @@
  * SUBSCRIBE to the conference event package (RFC 4575, RFC 6665) at the IM Session
  * Identity; hand the SDP answer to the user plane.
  * RFC 4028 §7.3: a 422 is followed by a retry with the Min-SE it asks for.
+ * RFC 4975 §5.4: when the MSRP session fails (connection reset, framing lost) and is not
+ * re-created, the SIP session is ended with BYE; the history records why.
  */
 import type { Logger } from 'pino';
 import type { SipRequest, SipResponse } from '../sip/message/message.js';
@@ -278,7 +280,10 @@ export class HistorySession {
     });
 
     try {
-      await deps.userPlane.answer(this.record.id, sdpOf(res));
+      await deps.userPlane.answer(this.record.id, sdpOf(res), (reason) => {
+        // RFC 4975 §5.4: the MSRP session failed and is not re-created: end the SIP session.
+        void this.stop(`MSRP session failed: ${reason}`);
+      });
     } catch (e) {
       this.log.warn({ err: String(e) }, 'unusable SDP answer: ending the session');
       await this.stop(`bad SDP answer: ${String(e)}`);

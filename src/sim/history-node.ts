@@ -17,6 +17,8 @@ export interface HistoryNode {
   fn: HistoryFunction;
   ua: UserAgent;
   userPlane: MsrpUserPlane;
+  transports: SipTransports;
+  msrp: MsrpEndpoint;
   uri: string;
   close(): Promise<void>;
 }
@@ -65,6 +67,8 @@ export async function startHistoryNode(
     fn,
     ua,
     userPlane,
+    transports,
+    msrp,
     uri: `sip:history@127.0.0.1:${advertised}`,
     async close() {
       await fn.close();

@@ -21,6 +21,8 @@ export class MsrpFocusMedia implements FocusMedia {
     private readonly endpoint: MsrpEndpoint,
     private readonly host: string,
     private readonly log?: (msg: string) => void,
+    /** Port to write in our URIs and m= lines instead of the listener's (a relay in front of it in tests). */
+    private readonly advertisedPort?: number,
   ) {}
 
   async answer(conf: string, user: string, offer: string): Promise<string> {
@@ -55,7 +57,7 @@ export class MsrpFocusMedia implements FocusMedia {
       legs = new Map();
       this.legs.set(conf, legs);
     }
-    const session = this.endpoint.createSession({ localUriHost: this.host, acceptTypes: ACCEPT });
+    const session = this.endpoint.createSession({ localUriHost: this.host, acceptTypes: ACCEPT, ...(this.advertisedPort !== undefined ? { port: this.advertisedPort } : {}) });
     legs.set(user, session);
     const all = legs;
     session.on('message', (m) => {
@@ -75,7 +77,7 @@ export class MsrpFocusMedia implements FocusMedia {
   private sdp(session: MsrpSession, setup: 'active' | 'passive' | 'actpass'): string {
     return buildMsrpOffer({
       address: this.host,
-      port: this.endpoint.port ?? 9,
+      port: this.advertisedPort ?? this.endpoint.port ?? 9,
       path: session.localUri,
       acceptTypes: ACCEPT,
       acceptWrappedTypes: ['*'],

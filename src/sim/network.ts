@@ -64,6 +64,8 @@ export class SimNetwork {
   constructor(
     private readonly log?: (msg: string) => void,
     private readonly front?: SipFront,
+    /** The same for the focus's MSRP listener (a TCP relay in front of it in tests). */
+    private readonly msrpFront?: SipFront,
   ) {}
 
   /** Start the focus and one client per AOR (`sip:alice@example.net`, display name). */
@@ -74,7 +76,9 @@ export class SimNetwork {
       onDialogTerminated: (d, why) => late.focus?.dialogTerminated(d, why),
     }, this.front);
     this.stacks.push(f);
-    this.focusMedia = new MsrpFocusMedia(f.msrp, HOST, this.log);
+    const msrpPort = f.msrp.port ?? 0;
+    const msrpAdvertised = this.msrpFront === undefined ? msrpPort : await this.msrpFront('focus', msrpPort);
+    this.focusMedia = new MsrpFocusMedia(f.msrp, HOST, this.log, msrpAdvertised !== msrpPort ? msrpAdvertised : undefined);
     this.focus = new ConferenceFocus({ ua: f.ua, hostport: `${HOST}:${f.port}`, media: this.focusMedia, locate: (aor) => this.locate(aor), ...(this.log ? { log: this.log } : {}) });
     late.focus = this.focus;
     this.factoryUri = `sip:factory@${HOST}:${f.port}`;
