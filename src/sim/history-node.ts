@@ -40,7 +40,16 @@ export async function startHistoryNode(
   const config = parseConfig({ history: { ...history, msrp: { address: '127.0.0.1', port: 1 } }, sip });
   const late: { fn?: HistoryFunction } = {};
   const transports: SipTransports = await createTransports(
-    { udp: [{ address: '127.0.0.1', port: 0 }], tcp: [{ address: '127.0.0.1', port: 0 }] },
+    {
+      udp: [{ address: '127.0.0.1', port: 0 }],
+      tcp: [{ address: '127.0.0.1', port: 0 }],
+      limits: {
+        maxConnections: config.sip.limits.maxConnections,
+        maxConnectionsPerIp: config.sip.limits.maxConnectionsPerIp,
+        idleTimeoutMs: config.sip.limits.idleTimeoutMs,
+        messageTimeoutMs: config.sip.limits.messageTimeoutMs,
+      },
+    },
     { message: (m) => ua.receive(m), parseError: () => undefined },
   );
   const udpPort = transports.listening.find((l) => l.transport === 'UDP')!.port;
@@ -55,11 +64,12 @@ export async function startHistoryNode(
     contactUser: 'history',
     logger,
     maxServerTransactions: config.sip.maxServerTransactions,
+    ...(config.sip.maxServerTransactionsPerSource !== undefined ? { maxServerTransactionsPerSource: config.sip.maxServerTransactionsPerSource } : {}),
     maxClientTransactions: config.sip.maxClientTransactions,
     onRequest: (inc) => late.fn?.handleRequest(inc),
     onDialogTerminated: (d, why) => late.fn?.dialogTerminated(d, why),
   });
-  const msrp = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits: { maxSessions: config.history.maxSessions, ...options.msrpLimits } });
+  const msrp = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits: { maxSessions: config.history.maxSessions, ...config.history.msrp.limits, ...options.msrpLimits } });
   const userPlane = new MsrpUserPlane({ endpoint: msrp, store, host: '127.0.0.1', acceptTypes: config.history.msrp.acceptTypes, log: logger });
   const fn = new HistoryFunction({ ua, store, userPlane, config: config.history, clock: systemClock, logger });
   late.fn = fn;

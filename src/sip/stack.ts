@@ -16,7 +16,7 @@ export interface SipStack {
 export async function startSipStack(
   config: Config['sip'],
   logger: Logger,
-  app: Omit<UserAgentOptions, 'transport' | 'serverHeader' | 'userAgentHeader' | 'timers' | 'logger' | 'maxServerTransactions' | 'maxClientTransactions'>,
+  app: Omit<UserAgentOptions, 'transport' | 'serverHeader' | 'userAgentHeader' | 'timers' | 'logger' | 'maxServerTransactions' | 'maxServerTransactionsPerSource' | 'maxClientTransactions'>,
 ): Promise<SipStack> {
   const late: { ua?: UserAgent } = {};
   const transports = await createTransports(
@@ -27,6 +27,8 @@ export async function startSipStack(
       limits: {
         maxConnections: config.limits.maxConnections,
         idleTimeoutMs: config.limits.idleTimeoutMs,
+        messageTimeoutMs: config.limits.messageTimeoutMs,
+        maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
         udpRecvBufferBytes: config.limits.udpRecvBufferBytes,
         udpSendBufferBytes: config.limits.udpSendBufferBytes,
         parse: { maxHeaderBytes: config.limits.maxHeaderBytes, maxHeaders: config.limits.maxHeaders, maxBodyBytes: config.limits.maxBodyBytes },
@@ -45,6 +47,7 @@ export async function startSipStack(
     timers: config.timers,
     logger,
     maxServerTransactions: config.maxServerTransactions,
+    ...(config.maxServerTransactionsPerSource !== undefined ? { maxServerTransactionsPerSource: config.maxServerTransactionsPerSource } : {}),
     maxClientTransactions: config.maxClientTransactions,
     ...(config.advertisedHost !== undefined ? { advertisedHost: config.advertisedHost } : {}),
   });

@@ -44,6 +44,8 @@ export interface UserAgentOptions {
   timers?: Partial<TimerConfig>;
   logger?: TransportLogger;
   maxServerTransactions?: number;
+  /** Server transactions one source IP address may hold; beyond, its new requests get 503 + Retry-After. */
+  maxServerTransactionsPerSource?: number;
   maxClientTransactions?: number;
   /** A new out-of-dialog request that passed the §8.2 checks (OPTIONS is answered here). */
   onRequest?(req: IncomingRequest): void;
@@ -113,6 +115,7 @@ export class UserAgent implements IncomingHost {
       onRequest: (req, tx) => this.onLayerRequest(req, tx),
       onStrayResponse: (res) => this.onStrayResponse(res),
       maxServerTransactions: opts.maxServerTransactions,
+      maxServerTransactionsPerSource: opts.maxServerTransactionsPerSource,
       maxClientTransactions: opts.maxClientTransactions,
     });
   }
