@@ -163,6 +163,10 @@ export class HistorySession {
   onDialogTerminated(dialog: Dialog, reason: string): void {
     // While stop() is ending the session it records its own reason.
     if (dialog !== this.dialog || this.phase === 'ending') return;
+    // A session refresh answered 408/481 (or timed out) ended the dialog here (RFC 3261
+    // §12.2.1.2) before the session timer could act: RFC 4028 §10 still sends the BYE, so the
+    // focus and stateful proxies learn the session is over.
+    if (/^(408|481) to (UPDATE|INVITE)$/.test(reason)) this.deps.ua.sendInDialog(dialog, 'BYE').catch(() => undefined);
     void this.finish('ended', reason);
   }
 
@@ -285,8 +289,9 @@ export class HistorySession {
         void this.stop(`MSRP session failed: ${reason}`);
       });
     } catch (e) {
-      this.log.warn({ err: String(e) }, 'unusable SDP answer: ending the session');
-      await this.stop(`bad SDP answer: ${String(e)}`);
+      // An unusable answer, or an MSRP session that could not be set up (connect or binding SEND failed).
+      this.log.warn({ err: String(e) }, 'user plane could not start: ending the session');
+      await this.stop(`user plane failed: ${String(e)}`);
       return;
     }
     this.subscribeConference(dialog);

@@ -11,7 +11,7 @@ import type { MsrpLimitsInput } from '../msrp/config.js';
 import { HistoryFunction, HISTORY_PROFILE } from '../history/function.js';
 import { MsrpUserPlane } from '../history/msrp-user-plane.js';
 import type { HistoryStore } from '../store/types.js';
-import { systemClock } from '../sip/clock.js';
+import { systemClock, type Clock } from '../sip/clock.js';
 
 export interface HistoryNode {
   fn: HistoryFunction;
@@ -28,6 +28,8 @@ export interface HistoryNodeOptions {
   udpFront?: (realPort: number) => Promise<number>;
   /** MSRP endpoint limits (tests: short timeouts). */
   msrpLimits?: MsrpLimitsInput;
+  /** Drives every timer of the node (SIP transactions and transports, session timer, MSRP); default the system clock. */
+  clock?: Clock;
 }
 
 export async function startHistoryNode(
@@ -37,12 +39,14 @@ export async function startHistoryNode(
   sip: Record<string, unknown> = {},
   options: HistoryNodeOptions = {},
 ): Promise<HistoryNode> {
+  const clock = options.clock ?? systemClock;
   const config = parseConfig({ history: { ...history, msrp: { address: '127.0.0.1', port: 1 } }, sip });
   const late: { fn?: HistoryFunction } = {};
   const transports: SipTransports = await createTransports(
     {
       udp: [{ address: '127.0.0.1', port: 0 }],
       tcp: [{ address: '127.0.0.1', port: 0 }],
+      clock,
       limits: {
         maxConnections: config.sip.limits.maxConnections,
         maxConnectionsPerIp: config.sip.limits.maxConnectionsPerIp,
@@ -58,6 +62,7 @@ export async function startHistoryNode(
     transport: transports,
     ...(advertised !== udpPort ? { advertisedPorts: { UDP: advertised } } : {}),
     timers: config.sip.timers,
+    clock,
     profile: HISTORY_PROFILE,
     serverHeader: config.sip.releaseToken,
     userAgentHeader: config.sip.releaseToken,
@@ -69,9 +74,9 @@ export async function startHistoryNode(
     onRequest: (inc) => late.fn?.handleRequest(inc),
     onDialogTerminated: (d, why) => late.fn?.dialogTerminated(d, why),
   });
-  const msrp = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits: { maxSessions: config.history.maxSessions, ...config.history.msrp.limits, ...options.msrpLimits } });
+  const msrp = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits: { maxSessions: config.history.maxSessions, ...config.history.msrp.limits, ...options.msrpLimits }, clock });
   const userPlane = new MsrpUserPlane({ endpoint: msrp, store, host: '127.0.0.1', acceptTypes: config.history.msrp.acceptTypes, log: logger });
-  const fn = new HistoryFunction({ ua, store, userPlane, config: config.history, clock: systemClock, logger });
+  const fn = new HistoryFunction({ ua, store, userPlane, config: config.history, clock, logger });
   late.fn = fn;
   return {
     fn,

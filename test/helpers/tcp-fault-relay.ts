@@ -24,6 +24,9 @@ export class TcpFaultRelay {
   resets = 0;
   accepted = 0;
   private cut: Cut | undefined;
+  private readonly holes = new Set<Direction>();
+  /** Bytes dropped by blackhole(). */
+  swallowed = 0;
 
   private constructor(
     private readonly server: Server,
@@ -54,6 +57,11 @@ export class TcpFaultRelay {
     });
   }
 
+  /** From now on bytes going `direction` are read and dropped: the peer seems to stop answering. */
+  blackhole(direction: Direction): void {
+    this.holes.add(direction);
+  }
+
   private accept(client: Socket): void {
     this.accepted++;
     const target = net.connect({ host: HOST, port: this.targetPort });
@@ -62,6 +70,10 @@ export class TcpFaultRelay {
     const tails: Record<Direction, Buffer> = { toTarget: Buffer.alloc(0), toClient: Buffer.alloc(0) };
     const pump = (from: Socket, to: Socket, dir: Direction): void => {
       from.on('data', (chunk: Buffer) => {
+        if (this.holes.has(dir)) {
+          this.swallowed += chunk.length;
+          return;
+        }
         const cut = this.cut;
         if (cut !== undefined && cut.direction === dir) {
           const seen = Buffer.concat([tails[dir], chunk]);

@@ -58,8 +58,12 @@ export class UdpFaultProxy {
   readonly counts: FaultCounts = { received: 0, forwarded: 0, dropped: 0, duplicated: 0, reordered: 0, unknownSource: 0 };
   /** Per direction ("alice->history"), the same counters. */
   readonly byLink = new Map<string, FaultCounts>();
+  /** Dropped datagrams by link and first token ("history->focus BYE", "focus->history SIP/2.0"). */
+  readonly droppedKinds = new Map<string, number>();
   private readonly endpoints: Endpoint[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Endpoints that no longer receive (some) datagrams: a peer that stopped answering. */
+  private readonly silenced = new Map<string, (datagram: Buffer) => boolean>();
   private readonly random: () => number;
   private settings: FaultSettings;
   private closed = false;
@@ -72,6 +76,14 @@ export class UdpFaultProxy {
   /** Change the fault rates (e.g. none while a session is set up, then faults). */
   set(s: Partial<Omit<FaultSettings, 'seed'>>): void {
     this.settings = { ...this.settings, ...s };
+  }
+
+  /**
+   * From now on every datagram to `name` (or those `which` picks, e.g. NOTIFY requests) is
+   * dropped and counted as dropped: the peer stops answering.
+   */
+  silence(name: string, which: (datagram: Buffer) => boolean = () => true): void {
+    this.silenced.set(name, which);
   }
 
   /** Register an endpoint's real UDP port; returns the stand-in port its peers must use. */
@@ -112,9 +124,11 @@ export class UdpFaultProxy {
     const link = this.link(from.name, to.name);
     link.received++;
     const s = this.settings;
-    if (this.random() < s.loss) {
+    if (this.silenced.get(to.name)?.(msg) === true || this.random() < s.loss) {
       this.counts.dropped++;
       link.dropped++;
+      const kind = `${from.name}->${to.name} ${msg.subarray(0, Math.max(0, msg.indexOf(0x20))).toString('latin1')}`;
+      this.droppedKinds.set(kind, (this.droppedKinds.get(kind) ?? 0) + 1);
       return;
     }
     const copies = this.random() < s.duplicate ? 2 : 1;
