@@ -63,7 +63,7 @@ async function rig(opts: { msrpFront?: (name: string, port: number) => Promise<n
   };
 }
 
-test('the focus stops answering SIP mid-session: the session refresh times out, the History Function BYEs and closes the history with the reason; recorded messages stay', { timeout: 60_000 }, async () => {
+test('the focus stops answering SIP mid-session: the session refresh times out, the History Function BYEs and closes the history with the reason; recorded messages stay', { timeout: 60_000 }, async (t) => {
   const r = await rig();
   try {
     const alice = r.net.client(ALICE.aor);
@@ -94,6 +94,7 @@ test('the focus stops answering SIP mid-session: the session refresh times out, 
     assert.equal(r.hf.ua.layer.stats.activeClientTransactions, 0);
     assert.equal(r.hf.msrp.sessionCount, 0, 'the MSRP session is closed');
     assert.equal((await r.store.messages(rec.id)).length, 5);
+    t.diagnostic(`session over after ${took / 1000} s of fake time: "${h?.endReason}"; dropped ${JSON.stringify([...r.proxy.droppedKinds])}`);
   } finally {
     await r.close();
   }
@@ -126,7 +127,7 @@ test('the IM Client stops answering NOTIFYs: the REFER subscription times out; t
   }
 });
 
-test('the focus never answers the MSRP binding SEND: the 30 s MSRP transaction timeout fails the user plane; the History Function BYEs and closes the history with the reason', { timeout: 60_000 }, async () => {
+test('the focus never answers the MSRP binding SEND: the 30 s MSRP transaction timeout fails the user plane; the History Function BYEs and closes the history with the reason', { timeout: 60_000 }, async (t) => {
   let relay: TcpFaultRelay | undefined;
   const r = await rig({
     msrpFront: async (_name, port) => {
@@ -154,6 +155,7 @@ test('the focus never answers the MSRP binding SEND: the 30 s MSRP transaction t
     await until(() => leg.dialog.state === 'terminated', 10_000, 'focus dialog ended');
     assert.equal(leg.user.disconnectionMethod, 'departed');
     assert.equal(r.hf.msrp.sessionCount, 0);
+    t.diagnostic(`session over after ${took / 1000} s of fake time: "${h?.endReason}"`);
   } finally {
     await r.close();
     await relay?.close();
