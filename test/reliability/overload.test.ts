@@ -13,6 +13,9 @@ import { startHistoryNode } from '../../src/sim/history-node.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { until } from '../helpers/wait.js';
 
+/** REFERs in the untrusted flood (FLOOD_COUNT=40000 for a by-hand run, docs/reliability.md). */
+const FLOOD = Number(process.env.FLOOD_COUNT ?? 4000);
+
 const USERS = [
   { aor: 'sip:alice@example.net', name: 'Alice' },
   { aor: 'sip:bob@example.net', name: 'Bob' },
@@ -124,19 +127,29 @@ test('REFER flood: 150 trusted REFERs over maxSessions and 4,000 untrusted ones 
     sample();
 
     // 2. An untrusted address floods; half-way a session ends and Carol asks for one.
+    // With node --expose-gc (by hand) the figures are live heap, not garbage.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
     const rssBefore = process.memoryUsage().rss;
     let carol: Promise<number> | undefined;
-    await flood(untrusted, hfPort, net.factoryUri, 0, 4000, false, async (i) => {
+    await flood(untrusted, hfPort, net.factoryUri, 0, FLOOD, false, async (i) => {
       sample();
-      if (i === 1999) {
+      if (i === Math.floor(FLOOD / 2) - 1) {
         await net.focus.end([...net.focus.conferences.values()].find((c) => [...c.legs.keys()].includes('sip:alice@example.net'))!.id);
         await until(() => hf.fn.sessions.size === 1, 10_000, 'a session ended');
         carol = net.client('sip:carol@example.net').refer(`${hf.uri};filename=during-flood`, net.factoryUri, ['sip:carol@example.net']).then((r) => r.status);
       }
     });
-    await until(() => [...untrusted.statuses.values()].reduce((a, b) => a + b, 0) >= 3600, 20_000, 'the flood answered');
+    // Wait (bounded) until the answers stop coming: a datagram lost in a full socket buffer is
+    // never answered, and the count must not depend on how fast this machine is.
+    const answered = (): number => [...untrusted.statuses.values()].reduce((a, b) => a + b, 0);
+    for (let last = -1, end = Date.now() + 20_000; answered() !== last && answered() < FLOOD && Date.now() < end; ) {
+      last = answered();
+      await new Promise((r) => setTimeout(r, 300));
+    }
     sample();
+    gc?.();
     const heapAfter = process.memoryUsage().heapUsed;
     const rssAfter = process.memoryUsage().rss;
     assert.equal(await carol, 202, 'the legitimate REFER was accepted during the flood');
@@ -148,18 +161,19 @@ test('REFER flood: 150 trusted REFERs over maxSessions and 4,000 untrusted ones 
     // P-Asserted-Identity after) only up to the address's share of server transactions; the
     // rest is the transaction layer's stateless 503 with Retry-After.
     assert.ok(s403 <= perSource, `403s: ${s403}`);
-    assert.ok(s503 >= 3600 - perSource, `503s: ${s503}`);
+    assert.ok(answered() >= FLOOD / 2, `answered: ${answered()} of ${FLOOD}`);
+    assert.equal(s403 + s503, answered(), 'nothing but 403 and 503');
     assert.equal(untrusted.withRetryAfter, s503);
     assert.equal(untrusted.statuses.get(202), undefined);
     assert.ok(maxSessionsSeen <= 2, `sessions: ${maxSessionsSeen}`);
     assert.ok(maxTransactionsSeen <= maxServerTransactions, `server transactions: ${maxTransactionsSeen}`);
-    // Generous bound (no GC forced): the flood's state is capped, so the heap does not follow it.
+    // Generous bound (no GC forced in CI): the flood's state is capped, so the heap does not follow it.
     assert.ok(heapAfter - heapBefore < 64 * 1024 * 1024, `heap grew ${heapAfter - heapBefore} bytes`);
     const histories = await store.listHistories();
     assert.equal(histories.length, 3, 'only the real sessions made histories');
     t.diagnostic(
-      `trusted flood: 150 -> 503 x${trusted.statuses.get(503)}; untrusted flood: 4000 -> 403 x${s403}, 503 x${s503} (all with Retry-After), ` +
-        `unanswered ${4000 - s403 - s503}; max sessions ${maxSessionsSeen}, max server transactions ${maxTransactionsSeen}; ` +
+      `trusted flood: 150 -> 503 x${trusted.statuses.get(503)}; untrusted flood: ${FLOOD} -> 403 x${s403}, 503 x${s503} (all with Retry-After), ` +
+        `unanswered ${FLOOD - s403 - s503}; max sessions ${maxSessionsSeen}, max server transactions ${maxTransactionsSeen}; ` +
         `heap ${(heapBefore / 1048576).toFixed(1)} -> ${(heapAfter / 1048576).toFixed(1)} MB, rss ${(rssBefore / 1048576).toFixed(1)} -> ${(rssAfter / 1048576).toFixed(1)} MB`,
     );
   } finally {
