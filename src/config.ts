@@ -102,6 +102,19 @@ const HistorySchema = z
           .strict()
           .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'certFile and keyFile go together' })
           .default({}),
+        limits: z
+          .object({
+            /** MSRP connections, inbound and outbound together. */
+            maxConnections: z.number().int().positive().default(1024),
+            /** Inbound MSRP connections from one IP address. */
+            maxConnectionsPerIp: z.number().int().positive().default(64),
+            /** A connection that has not completed the request/response it started within this long is closed (slow-loris). */
+            messageTimeoutMs: z.number().int().positive().default(30_000),
+            /** A connection carrying no session is closed after this long (RFC 4975 gives no figure). */
+            unboundIdleTimeoutMs: z.number().int().positive().default(60_000),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),
@@ -150,6 +163,12 @@ export const ConfigSchema = z
           })
           .default({}),
         maxServerTransactions: z.number().int().positive().default(10_000),
+        /**
+         * Server transactions one source IP address may hold before its new requests get a
+         * stateless 503 + Retry-After (a flooding peer cannot fill the table for everyone).
+         * Unset: maxServerTransactions. Keep it high where all traffic comes through one proxy.
+         */
+        maxServerTransactionsPerSource: z.number().int().positive().optional(),
         /** Our own INVITEs linger 64*T1 after their 2xx (RFC 6026 Timer M): size this for set-up rate x 32 s. */
         maxClientTransactions: z.number().int().positive().default(20_000),
         limits: z
@@ -161,6 +180,10 @@ export const ConfigSchema = z
             idleTimeoutMs: z.number().int().positive().default(60_000),
             /** TLS handshakes (in and out) not finished by then fail. */
             tlsHandshakeTimeoutMs: z.number().int().positive().default(10_000),
+            /** A TCP connection that has not completed the message it started within this long is closed (slow-loris). */
+            messageTimeoutMs: z.number().int().positive().default(30_000),
+            /** Inbound TCP connections from one IP address; more are refused (besides maxConnections). */
+            maxConnectionsPerIp: z.number().int().positive().default(128),
             /** UDP socket buffers: big enough to ride out GC pauses at load (docs/benchmarks.md). */
             udpRecvBufferBytes: z.number().int().min(0).default(4 * 1024 * 1024),
             udpSendBufferBytes: z.number().int().min(0).default(4 * 1024 * 1024),

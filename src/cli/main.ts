@@ -52,7 +52,7 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; tl
   logger.info({ path: config.store.path }, 'history store open');
   const msrp = await MsrpEndpoint.create({
     listen: { address: config.history.msrp.address, port: config.history.msrp.port },
-    limits: { maxSessions: config.history.maxSessions },
+    limits: { maxSessions: config.history.maxSessions, ...config.history.msrp.limits },
     logger,
     ...(tls.msrp !== undefined ? { tls: tls.msrp } : {}),
   });

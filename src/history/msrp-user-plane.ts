@@ -9,6 +9,8 @@
  * imdn.Message-ID. The store resolves addMessage only once the row is committed, and the MSRP
  * 200 for the chunk that completes a message waits for that: an acknowledged message is a
  * committed one (a failed write is answered 403).
+ * RFC 4975 §5.4: a failed connection fails its sessions; we do not re-create the MSRP session
+ * with a re-INVITE, so its loss is reported (answer's `lost`) and the SIP session is ended.
  */
 import type { Logger } from 'pino';
 import { buildMsrpOffer, parseMsrpAnswer } from '../sdp/msrp-offer.js';
@@ -66,7 +68,7 @@ export class MsrpUserPlane implements UserPlane {
     });
   }
 
-  async answer(historyId: string, sdp: Buffer): Promise<void> {
+  async answer(historyId: string, sdp: Buffer, lost?: (reason: string) => void): Promise<void> {
     const session = this.sessions.get(historyId);
     if (session === undefined) throw new Error(`no MSRP session for history ${historyId}`);
     const media = parseMsrpAnswer(sdp.toString('utf8'));
@@ -76,6 +78,17 @@ export class MsrpUserPlane implements UserPlane {
     }
     session.peerFingerprints = media.fingerprints;
     await session.start(media.path, 'active', media.setup);
+    if (lost === undefined) return;
+    // Closed by anything but our own close() (which forgets the session first): connection
+    // reset, framing lost, endpoint shut down.
+    const onClosed = ({ reason }: { reason: string }): void => {
+      if (this.sessions.get(historyId) !== session) return;
+      this.sessions.delete(historyId);
+      this.o.log.warn({ historyId, reason }, 'MSRP session failed');
+      lost(reason);
+    };
+    if (session.state === 'closed') onClosed({ reason: 'closed while opening' });
+    else session.once('closed', onClosed);
   }
 
   async send(historyId: string, contentType: string, body: Buffer): Promise<void> {

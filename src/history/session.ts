@@ -9,6 +9,8 @@
  * SUBSCRIBE to the conference event package (RFC 4575, RFC 6665) at the IM Session
  * Identity; hand the SDP answer to the user plane.
  * RFC 4028 §7.3: a 422 is followed by a retry with the Min-SE it asks for.
+ * RFC 4975 §5.4: when the MSRP session fails (connection reset, framing lost) and is not
+ * re-created, the SIP session is ended with BYE; the history records why.
  */
 import type { Logger } from 'pino';
 import type { SipRequest, SipResponse } from '../sip/message/message.js';
@@ -161,6 +163,10 @@ export class HistorySession {
   onDialogTerminated(dialog: Dialog, reason: string): void {
     // While stop() is ending the session it records its own reason.
     if (dialog !== this.dialog || this.phase === 'ending') return;
+    // A session refresh answered 408/481 (or timed out) ended the dialog here (RFC 3261
+    // §12.2.1.2) before the session timer could act: RFC 4028 §10 still sends the BYE, so the
+    // focus and stateful proxies learn the session is over.
+    if (/^(408|481) to (UPDATE|INVITE)$/.test(reason)) this.deps.ua.sendInDialog(dialog, 'BYE').catch(() => undefined);
     void this.finish('ended', reason);
   }
 
@@ -278,10 +284,14 @@ export class HistorySession {
     });
 
     try {
-      await deps.userPlane.answer(this.record.id, sdpOf(res));
+      await deps.userPlane.answer(this.record.id, sdpOf(res), (reason) => {
+        // RFC 4975 §5.4: the MSRP session failed and is not re-created: end the SIP session.
+        void this.stop(`MSRP session failed: ${reason}`);
+      });
     } catch (e) {
-      this.log.warn({ err: String(e) }, 'unusable SDP answer: ending the session');
-      await this.stop(`bad SDP answer: ${String(e)}`);
+      // An unusable answer, or an MSRP session that could not be set up (connect or binding SEND failed).
+      this.log.warn({ err: String(e) }, 'user plane could not start: ending the session');
+      await this.stop(`user plane failed: ${String(e)}`);
       return;
     }
     this.subscribeConference(dialog);

@@ -14,8 +14,12 @@ import { buildMsrpOffer, parseMsrpAnswer } from '../sdp/msrp-offer.js';
 export interface UserPlane {
   /** Our SDP offer for a new recorded session. */
   offer(historyId: string): Promise<string>;
-  /** The focus's SDP answer arrived on the 2xx; throws when it is unusable. */
-  answer(historyId: string, sdp: Buffer): Promise<void>;
+  /**
+   * The focus's SDP answer arrived on the 2xx; throws when it is unusable. `lost` is called
+   * (at most once) if the media session fails later on its own — not after close() — so the
+   * control plane can end the SIP session (RFC 4975 §5.4).
+   */
+  answer(historyId: string, sdp: Buffer, lost?: (reason: string) => void): Promise<void>;
   /** Send a message into the session (playback); resolves when the peer took it. */
   send(historyId: string, contentType: string, body: Buffer): Promise<void>;
   /** The session is over (BYE, failure, shutdown). */

@@ -2,7 +2,8 @@
  * Limits, timers and logging for the MSRP stack (design.md conventions 2, 8, 9).
  *
  * Every resource a peer can make us hold is bounded here: header and chunk sizes
- * (parse.ts), reassembly (reassembly.ts), connections, sessions, requests held for a session
+ * (parse.ts), reassembly (reassembly.ts), connections (in all and per IP address), the time a
+ * started frame may take to complete, sessions, requests held for a session
  * that has not been given its peer's path yet, and bytes queued for a slow reader. Timers
  * (transaction timeout, RFC 4975 §7.1.1's 30 s; idle and bind timeouts) run on the Clock.
  */
@@ -40,6 +41,14 @@ export interface MsrpLimits {
   maxPendingWriteBytes: number;
   /** Open connections, inbound and outbound together; more are refused. */
   maxConnections: number;
+  /** Inbound connections from one IP address; more are refused (maxConnections still applies). */
+  maxConnectionsPerIp: number;
+  /**
+   * A frame (request or response) started and not completed within this long closes the
+   * connection: every byte counts as traffic, so a peer dribbling a header a byte at a time
+   * (slow-loris) is not caught by the idle timer.
+   */
+  messageTimeoutMs: number;
   /** Sessions in the endpoint's table. */
   maxSessions: number;
   /** Largest chunk body we send (RFC 4975 §7.1.1 suggests 2048 octets for interruptible chunks). */
@@ -63,6 +72,8 @@ export const DEFAULT_MSRP_LIMITS: MsrpLimits = {
   closeLingerMs: 2_000,
   maxPendingWriteBytes: 1024 * 1024,
   maxConnections: 1024,
+  maxConnectionsPerIp: 64,
+  messageTimeoutMs: 30_000,
   maxSessions: 10_000,
   maxChunkSize: 2048,
   sendWindow: 16,

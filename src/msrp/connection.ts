@@ -78,6 +78,9 @@ export class MsrpConnection {
   private lastActivity: number;
   private idleTimer: TimerHandle | undefined;
   private lingerTimer: TimerHandle | undefined;
+  /** When the frame now incomplete started (the last frame boundary), if one is. */
+  private partialSince: number | undefined;
+  private frameTimer: TimerHandle | undefined;
   private closeReason = 'closed by peer';
 
   constructor(
@@ -199,7 +202,9 @@ export class MsrpConnection {
   private onData(chunk: Buffer): void {
     if (this.state !== 'open') return;
     this.touch();
+    let boundary = false;
     for (const ev of this.parser.push(chunk)) {
+      boundary = true;
       switch (ev.kind) {
         case 'message':
           if (ev.message.kind === 'response') this.onResponse(ev.message);
@@ -215,6 +220,25 @@ export class MsrpConnection {
       }
       if (this.state !== 'open') return;
     }
+    if (!this.parser.inFrame) this.partialSince = undefined;
+    else if (boundary || this.partialSince === undefined) {
+      this.partialSince = this.ctx.clock.now();
+      if (this.frameTimer === undefined) this.armFrameDeadline(this.ctx.limits.messageTimeoutMs);
+    }
+  }
+
+  /** One timer per connection, armed while a frame is incomplete (slow-loris bound). */
+  private armFrameDeadline(ms: number): void {
+    this.frameTimer = this.ctx.clock.setTimer(ms, () => {
+      this.frameTimer = undefined;
+      if (this.state !== 'open' || this.partialSince === undefined) return;
+      const limit = this.ctx.limits.messageTimeoutMs;
+      const waited = this.ctx.clock.now() - this.partialSince;
+      if (waited >= limit) {
+        this.ctx.logger.warn({ ...this.logFields(), buffered: this.parser.buffered, limit }, 'msrp frame not completed in time');
+        this.destroy(`frame not completed within ${limit} ms`);
+      } else this.armFrameDeadline(limit - waited);
+    });
   }
 
   private dispatch(req: MsrpRequest): void {
@@ -279,6 +303,7 @@ export class MsrpConnection {
     this.state = 'closed';
     this.idleTimer?.cancel();
     this.lingerTimer?.cancel();
+    this.frameTimer?.cancel();
     this.failPending(this.closeReason);
     this.ctx.logger.debug({ ...this.logFields(), reason: this.closeReason }, 'msrp connection closed');
     this.hooks.onClose(this, this.closeReason);

@@ -73,6 +73,8 @@ export class MsrpEndpoint implements SessionHost {
   private readonly connections = new Set<MsrpConnection>();
   private readonly outbound = new Map<string, MsrpConnection>();
   private readonly connecting = new Map<string, Promise<MsrpConnection>>();
+  /** Open inbound connections per remote IP address (limits.maxConnectionsPerIp). */
+  private readonly inboundPerIp = new Map<string, number>();
   private readonly hooks: MsrpConnectionHooks;
   private closed = false;
   private readonly tls: MsrpTls | undefined;
@@ -248,6 +250,19 @@ export class MsrpEndpoint implements SessionHost {
       socket.destroy();
       return;
     }
+    const ip = socket.remoteAddress ?? '';
+    const fromIp = this.inboundPerIp.get(ip) ?? 0;
+    if (fromIp >= this.ctx.limits.maxConnectionsPerIp) {
+      this.ctx.logger.warn({ remote: `${ip}:${socket.remotePort}`, max: this.ctx.limits.maxConnectionsPerIp }, 'msrp connection refused (per-address limit)');
+      socket.destroy();
+      return;
+    }
+    this.inboundPerIp.set(ip, fromIp + 1);
+    socket.once('close', () => {
+      const n = (this.inboundPerIp.get(ip) ?? 1) - 1;
+      if (n > 0) this.inboundPerIp.set(ip, n);
+      else this.inboundPerIp.delete(ip);
+    });
     if (tls && this.tls !== undefined) {
       const msrpTls = this.tls;
       this.handshaking++;

@@ -95,6 +95,11 @@ export class MsrpStreamParser {
     return this.q.length + (this.discarding ? 0 : this.bodyBytes);
   }
 
+  /** A frame has started and is not complete (even one whose body is being discarded). */
+  get inFrame(): boolean {
+    return this.state === 'headers' || this.state === 'body' || (this.state === 'start' && this.q.length > 0);
+  }
+
   push(chunk: Buffer): MsrpStreamEvent[] {
     if (this.state === 'dead') return [];
     this.q.append(chunk);

@@ -24,6 +24,8 @@ export class SimClient {
   conference: string | undefined;
   readonly received: Received[] = [];
   readonly notifies: string[] = [];
+  /** The same NOTIFYs with their Subscription-State (RFC 6665 §8.2.3). */
+  readonly notifyStates: { state: string; body: string }[] = [];
 
   constructor(
     readonly aor: string,
@@ -36,6 +38,7 @@ export class SimClient {
     ua.addOrphanHandler((inc) => {
       if (inc.request.method !== 'NOTIFY') return false;
       this.notifies.push(inc.request.body.toString('utf8').trim());
+      this.notifyStates.push({ state: inc.request.get('subscription-state') ?? '', body: inc.request.body.toString('utf8').trim() });
       inc.respond(200);
       return true;
     });

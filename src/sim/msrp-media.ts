@@ -23,6 +23,8 @@ export class MsrpFocusMedia implements FocusMedia {
     private readonly endpoint: MsrpEndpoint,
     private readonly host: string,
     private readonly log?: (msg: string) => void,
+    /** Port to write in our URIs and m= lines instead of the listener's (a relay in front of it in tests). */
+    private readonly advertisedPort?: number,
   ) {}
 
   async answer(conf: string, user: string, offer: string): Promise<string> {
@@ -60,7 +62,7 @@ export class MsrpFocusMedia implements FocusMedia {
       legs = new Map();
       this.legs.set(conf, legs);
     }
-    const session = this.endpoint.createSession({ localUriHost: this.host, acceptTypes: ACCEPT, tls });
+    const session = this.endpoint.createSession({ localUriHost: this.host, acceptTypes: ACCEPT, tls, ...(!tls && this.advertisedPort !== undefined ? { port: this.advertisedPort } : {}) });
     legs.set(user, session);
     const all = legs;
     session.on('message', (m) => {
@@ -83,7 +85,7 @@ export class MsrpFocusMedia implements FocusMedia {
     return buildMsrpOffer({
       ...(fingerprint !== undefined ? { fingerprint } : {}),
       address: this.host,
-      port: (tls ? this.endpoint.tlsPort : this.endpoint.port) ?? 9,
+      port: (tls ? this.endpoint.tlsPort : (this.advertisedPort ?? this.endpoint.port)) ?? 9,
       path: session.localUri,
       acceptTypes: ACCEPT,
       acceptWrappedTypes: ['*'],

@@ -27,6 +27,12 @@ export interface SimTls {
 
 const HOST = '127.0.0.1';
 
+/**
+ * Where a stack's UDP port is reached from the others: given the real port, the port to
+ * advertise in Via/Contact (a fault-injecting relay in front of it in tests). Default: itself.
+ */
+export type SipFront = (name: string, realPort: number) => Promise<number>;
+
 interface Stack {
   ua: UserAgent;
   transports: SipTransports;
@@ -39,12 +45,15 @@ async function stack(
   methods: string[],
   handlers: { onRequest: (inc: IncomingRequest) => void; onDialogTerminated?: (d: Dialog, why: string) => void },
   tls?: SimTls,
+  front?: SipFront,
 ): Promise<Stack> {
   const late: { ua?: UserAgent } = {};
   const transports = await createTransports(
     { udp: [{ address: HOST, port: 0 }], ...(tls !== undefined ? { tls: [{ address: HOST, port: 0 }], tlsOptions: tls.sip } : {}) },
     { message: (m) => late.ua?.receive(m), parseError: () => undefined },
   );
+  const realPort = transports.listening[0]!.port;
+  const port = front === undefined ? realPort : await front(name, realPort);
   const ua = new UserAgent({
     transport: transports,
     // RFC 5366 §4.1: the factory INVITE carries Require: recipient-list-invite.
@@ -52,6 +61,7 @@ async function stack(
     serverHeader: `IM-serv/OMA1.0 sim-${name}`,
     userAgentHeader: `IM-client/OMA1.0 sim-${name}`,
     contactUser: name,
+    ...(port !== realPort ? { advertisedPorts: { UDP: port } } : {}),
     ...handlers,
   });
   late.ua = ua;
@@ -59,7 +69,7 @@ async function stack(
     listen: { address: HOST, port: 0 },
     ...(tls !== undefined ? { tls: { ...tls.msrp, listen: { address: HOST, port: 0 } } } : {}),
   });
-  return { ua, transports, msrp, port: transports.listening[0]!.port };
+  return { ua, transports, msrp, port };
 }
 
 export class SimNetwork {
@@ -69,7 +79,12 @@ export class SimNetwork {
   focusMedia!: MsrpFocusMedia;
   factoryUri = '';
 
-  constructor(private readonly log?: (msg: string) => void) {}
+  constructor(
+    private readonly log?: (msg: string) => void,
+    private readonly front?: SipFront,
+    /** The same for the focus's MSRP listener (a TCP relay in front of it in tests). */
+    private readonly msrpFront?: SipFront,
+  ) {}
 
   /** Start the focus and one client per AOR (`sip:alice@example.net`, display name). */
   async start(users: readonly { aor: string; name: string }[], opts: { tls?: SimTls } = {}): Promise<this> {
@@ -77,9 +92,11 @@ export class SimNetwork {
     const f = await stack('focus', ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'SUBSCRIBE', 'NOTIFY', 'UPDATE'], {
       onRequest: (inc) => late.focus?.handleRequest(inc),
       onDialogTerminated: (d, why) => late.focus?.dialogTerminated(d, why),
-    }, opts.tls);
+    }, opts.tls, this.front);
     this.stacks.push(f);
-    this.focusMedia = new MsrpFocusMedia(f.msrp, HOST, this.log);
+    const msrpPort = f.msrp.port ?? 0;
+    const msrpAdvertised = this.msrpFront === undefined ? msrpPort : await this.msrpFront('focus', msrpPort);
+    this.focusMedia = new MsrpFocusMedia(f.msrp, HOST, this.log, msrpAdvertised !== msrpPort ? msrpAdvertised : undefined);
     const tlsPort = f.transports.tls?.listening[0]?.port;
     const hostport = `${HOST}:${tlsPort ?? f.port}`;
     this.focus = new ConferenceFocus({
@@ -90,7 +107,7 @@ export class SimNetwork {
     for (const u of users) {
       const lateClient: { c?: SimClient } = {};
       // The Contact's user part: the AOR's (a display name may hold spaces, not valid in a URI).
-      const s = await stack(/^sips?:([^@;]+)@/.exec(u.aor)?.[1] ?? 'user', ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'NOTIFY'], { onRequest: (inc) => lateClient.c?.handleRequest(inc) });
+      const s = await stack(/^sips?:([^@;]+)@/.exec(u.aor)?.[1] ?? 'user', ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'NOTIFY'], { onRequest: (inc) => lateClient.c?.handleRequest(inc) }, undefined, this.front);
       this.stacks.push(s);
       const c = new SimClient(u.aor, u.name, s.ua, s.msrp, HOST);
       lateClient.c = c;

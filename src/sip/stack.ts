@@ -16,7 +16,7 @@ export interface SipStack {
 export async function startSipStack(
   config: Config['sip'],
   logger: Logger,
-  app: Omit<UserAgentOptions, 'transport' | 'serverHeader' | 'userAgentHeader' | 'timers' | 'logger' | 'maxServerTransactions' | 'maxClientTransactions'>,
+  app: Omit<UserAgentOptions, 'transport' | 'serverHeader' | 'userAgentHeader' | 'timers' | 'logger' | 'maxServerTransactions' | 'maxServerTransactionsPerSource' | 'maxClientTransactions'>,
   /** Certificates read from config.tlsCertificates (src/tls-files.ts); needed for config.tls listeners and sips: targets. */
   tlsOptions?: TlsOptions,
 ): Promise<SipStack> {
@@ -32,6 +32,8 @@ export async function startSipStack(
         maxConnections: config.limits.maxConnections,
         idleTimeoutMs: config.limits.idleTimeoutMs,
         tlsHandshakeTimeoutMs: config.limits.tlsHandshakeTimeoutMs,
+        messageTimeoutMs: config.limits.messageTimeoutMs,
+        maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
         udpRecvBufferBytes: config.limits.udpRecvBufferBytes,
         udpSendBufferBytes: config.limits.udpSendBufferBytes,
         parse: { maxHeaderBytes: config.limits.maxHeaderBytes, maxHeaders: config.limits.maxHeaders, maxBodyBytes: config.limits.maxBodyBytes },
@@ -50,6 +52,7 @@ export async function startSipStack(
     timers: config.timers,
     logger,
     maxServerTransactions: config.maxServerTransactions,
+    ...(config.maxServerTransactionsPerSource !== undefined ? { maxServerTransactionsPerSource: config.maxServerTransactionsPerSource } : {}),
     maxClientTransactions: config.maxClientTransactions,
     ...(config.advertisedHost !== undefined ? { advertisedHost: config.advertisedHost } : {}),
   });

@@ -35,3 +35,19 @@ test('environment overrides: IM_HISTORY__a__b=value, JSON when it parses, string
   assert.throws(() => applyEnv({}, { IM_HISTORY__constructor__x: '1' }), /bad environment override/);
   assert.throws(() => applyEnv({ store: 'x' }, { IM_HISTORY__store__path: 'y' }), /not an object/);
 });
+
+test('overload limits (issue 6): defaults, and bad values refused with the field', () => {
+  const c = parseConfig({});
+  assert.equal(c.sip.limits.messageTimeoutMs, 30_000);
+  assert.equal(c.sip.limits.maxConnectionsPerIp, 128);
+  assert.equal(c.sip.maxServerTransactionsPerSource, undefined, 'unset: maxServerTransactions applies');
+  assert.deepEqual(c.history.msrp.limits, { maxConnections: 1024, maxConnectionsPerIp: 64, messageTimeoutMs: 30_000, unboundIdleTimeoutMs: 60_000 });
+  const set = parseConfig({ sip: { maxServerTransactionsPerSource: 500, limits: { messageTimeoutMs: 5000, maxConnectionsPerIp: 4 } }, history: { msrp: { limits: { maxConnectionsPerIp: 2 } } } });
+  assert.equal(set.sip.maxServerTransactionsPerSource, 500);
+  assert.equal(set.sip.limits.messageTimeoutMs, 5000);
+  assert.equal(set.history.msrp.limits.maxConnectionsPerIp, 2);
+  assert.throws(() => parseConfig({ sip: { limits: { messageTimeoutMs: 0 } } }), /sip\.limits\.messageTimeoutMs/);
+  assert.throws(() => parseConfig({ sip: { maxServerTransactionsPerSource: -1 } }), /sip\.maxServerTransactionsPerSource/);
+  assert.throws(() => parseConfig({ history: { msrp: { limits: { maxConnectionsPerIp: 1.5 } } } }), /history\.msrp\.limits\.maxConnectionsPerIp/);
+  assert.throws(() => parseConfig({ history: { msrp: { limits: { nope: 1 } } } }), /Unrecognized key/);
+});

@@ -44,7 +44,7 @@ test('issue 6: a session set up over SIP/TLS with the factory and recorded over 
       done();
     },
   });
-  const hf = await startHistoryNode(store, { conferenceFactories: [net.factoryUri], trustedDomains: ['example.net'] }, pino({ level: 'debug' }, sink), {}, hfTls);
+  const hf = await startHistoryNode(store, { conferenceFactories: [net.factoryUri], trustedDomains: ['example.net'] }, pino({ level: 'debug' }, sink), {}, { tls: hfTls });
   try {
     assert.match(net.factoryUri, /^sips:factory@127\.0\.0\.1:\d+$/);
     const alice = net.client('sip:alice@example.net');

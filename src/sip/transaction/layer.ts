@@ -6,7 +6,9 @@
  * - Incoming requests that match no transaction create a server transaction (§17.2.1,
  *   §17.2.2) and go to the TU with it; ACKs that match none (the ACK for a 2xx, §17.2.3)
  *   go to the TU without one. Over maxServerTransactions, new requests get 503 with
- *   Retry-After (§21.5.4) and no state is kept.
+ *   Retry-After (§21.5.4) and no state is kept; so do new requests from a source IP address
+ *   that already holds maxServerTransactionsPerSource (one flooding peer cannot fill the
+ *   table for everyone; the 503 is stateless, §8.2.6 / §21.5.4).
  * - sendRequest inserts the top Via with a fresh z9hG4bK branch (§8.1.1.7) when the request
  *   has none, and starts the client transaction; sendCancel applies §9.1.
  * - Responses go where §18.2.2 and RFC 3581 say (response-address.ts).
@@ -59,6 +61,8 @@ export interface TransactionLayerOptions {
   onMalformed?(msg: SipMessage, err: unknown): void;
   /** Server transactions kept at most (default 10000); beyond, new requests get 503. */
   maxServerTransactions?: number;
+  /** Server transactions one source IP address may hold (default: maxServerTransactions); beyond, its new requests get 503. */
+  maxServerTransactionsPerSource?: number;
   /** Client transactions at most (default 10000); beyond, sendRequest throws TransactionLimitError. */
   maxClientTransactions?: number;
   /** Retry-After of the over-limit 503, in seconds (default 5). */
@@ -87,7 +91,11 @@ export class TransactionLayer {
   /** Server transactions by matching key; one key holds an INVITE and its CANCEL. */
   private readonly servers = new Map<string, ServerTransaction[]>();
   private serverCount = 0;
+  /** Live server transactions per source IP address, and each transaction's source. */
+  private readonly perSource = new Map<string, number>();
+  private readonly sourceOf = new Map<ServerTransaction, string>();
   private readonly maxServer: number;
+  private readonly maxPerSource: number;
   private readonly maxClient: number;
   private readonly retryAfter: number;
   private readonly tryingDelay: number;
@@ -96,6 +104,7 @@ export class TransactionLayer {
     this.transport = options.transport;
     this.clock = options.clock ?? systemClock;
     this.maxServer = positiveInt(options.maxServerTransactions ?? 10_000, 'maxServerTransactions');
+    this.maxPerSource = positiveInt(options.maxServerTransactionsPerSource ?? this.maxServer, 'maxServerTransactionsPerSource');
     this.maxClient = positiveInt(options.maxClientTransactions ?? 10_000, 'maxClientTransactions');
     this.retryAfter = positiveInt(options.retryAfterSeconds ?? 5, 'retryAfterSeconds');
     this.tryingDelay = options.tryingDelay ?? 200;
@@ -286,7 +295,9 @@ export class TransactionLayer {
       this.options.onRequest(req, undefined);
       return;
     }
-    if (this.serverCount >= this.maxServer) {
+    const source = req.source?.remoteAddress;
+    const fromSource = source === undefined ? 0 : (this.perSource.get(source) ?? 0);
+    if (this.serverCount >= this.maxServer || fromSource >= this.maxPerSource) {
       this.counters.rejectedOverLimit++;
       const res = createResponse(req, 503);
       res.set('retry-after', String(this.retryAfter));
@@ -301,6 +312,10 @@ export class TransactionLayer {
     if (list === undefined) this.servers.set(k.key, [created]);
     else list.push(created);
     this.serverCount++;
+    if (source !== undefined) {
+      this.perSource.set(source, fromSource + 1);
+      this.sourceOf.set(created, source);
+    }
     this.counters.serverTransactionsCreated++;
     created.start();
     this.options.onRequest(req, created);
@@ -368,6 +383,13 @@ export class TransactionLayer {
       list.splice(i, 1);
       if (list.length === 0) this.servers.delete(tx.key);
       this.serverCount--;
+      const source = this.sourceOf.get(tx);
+      if (source !== undefined) {
+        this.sourceOf.delete(tx);
+        const n = (this.perSource.get(source) ?? 1) - 1;
+        if (n > 0) this.perSource.set(source, n);
+        else this.perSource.delete(source);
+      }
     }
   }
 }

@@ -32,6 +32,14 @@ export interface TransportLimits {
   maxConnections: number;
   /** A TCP connection with no bytes moving either way for this long is closed. */
   idleTimeoutMs: number;
+  /**
+   * A TCP connection that started a message and has not completed it within this long is
+   * closed: each byte resets the idle timer, so without it a peer dribbling a byte at a time
+   * (slow-loris) would hold the connection and its buffer for ever.
+   */
+  messageTimeoutMs: number;
+  /** Inbound TCP connections from one IP address; more are refused (maxConnections still applies). */
+  maxConnectionsPerIp: number;
   /** Outbound TCP connect attempts fail (§18.4 transport error) after this long. */
   connectTimeoutMs: number;
   /** Bytes that may wait in a connection's send queue before send() rejects. */
@@ -59,6 +67,9 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   // past the last message so responses and later requests can reuse it; a minute of
   // silence outlasts Timer F/H (32 s) of any transaction on the connection.
   idleTimeoutMs: 60_000,
+  // RFC 3261 gives no figure; 30 s lets a 256 KiB body through at ~9 KB/s.
+  messageTimeoutMs: 30_000,
+  maxConnectionsPerIp: 128,
   connectTimeoutMs: 10_000,
   maxPendingWriteBytes: 1024 * 1024,
   tlsHandshakeTimeoutMs: 10_000,

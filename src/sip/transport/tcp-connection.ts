@@ -8,6 +8,9 @@
  * the connection is half-closed after the 400, lingers briefly so the 400 is read, and is
  * then destroyed. Bytes arriving after that are read and discarded (not left unread, which
  * would make the kernel answer with a RST that can destroy the 400 in flight).
+ * Slow-loris: every byte resets the idle timer, so a message started and not completed
+ * within limits.messageTimeoutMs (measured from the last message boundary) closes the
+ * connection.
  */
 import type { Socket } from 'node:net';
 import { StreamFramer, type FramerEvent } from '../message/stream.js';
@@ -35,6 +38,9 @@ export class TcpConnection {
   private lastActivity: number;
   private idleTimer: TimerHandle | undefined;
   private lingerTimer: TimerHandle | undefined;
+  /** When the bytes now buffered started (the last message boundary), if any are. */
+  private partialSince: number | undefined;
+  private messageTimer: TimerHandle | undefined;
   private state: 'open' | 'closing' | 'closed' = 'open';
 
   constructor(
@@ -106,7 +112,9 @@ export class TcpConnection {
   private onData(chunk: Buffer): void {
     if (this.state !== 'open') return;
     this.touch();
+    let boundary = false;
     for (const ev of this.framer.push(chunk)) {
+      boundary = true;
       if (ev.kind === 'ping') {
         // RFC 5626 §3.5.1: pong with a single CRLF; nothing else is written for a ping.
         this.socket.write('\r\n');
@@ -115,6 +123,25 @@ export class TcpConnection {
       this.hooks.onEvent(this, ev);
       if (this.state !== 'open') return;
     }
+    if (this.framer.buffered === 0) this.partialSince = undefined;
+    else if (boundary || this.partialSince === undefined) {
+      this.partialSince = this.ctx.clock.now();
+      if (this.messageTimer === undefined) this.armMessageDeadline(this.ctx.limits.messageTimeoutMs);
+    }
+  }
+
+  /** One timer per connection, armed while a message is incomplete (slow-loris bound). */
+  private armMessageDeadline(ms: number): void {
+    this.messageTimer = this.ctx.clock.setTimer(ms, () => {
+      this.messageTimer = undefined;
+      if (this.state !== 'open' || this.partialSince === undefined) return;
+      const limit = this.ctx.limits.messageTimeoutMs;
+      const waited = this.ctx.clock.now() - this.partialSince;
+      if (waited >= limit) {
+        this.ctx.logger.warn({ ...this.logFields(), buffered: this.framer.buffered, limit }, 'message not completed in time: closing connection');
+        this.destroy(`message not completed within ${limit} ms`);
+      } else this.armMessageDeadline(limit - waited);
+    });
   }
 
   private touch(): void {
@@ -135,6 +162,7 @@ export class TcpConnection {
     this.state = 'closed';
     this.idleTimer?.cancel();
     this.lingerTimer?.cancel();
+    this.messageTimer?.cancel();
     this.ctx.logger.debug(this.logFields(), 'connection closed');
     this.hooks.onClose(this);
   }

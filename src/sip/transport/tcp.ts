@@ -8,7 +8,8 @@
  * open (Destination.connectionId, as RFC 5923 reuses connections); otherwise a connection
  * to received/sent-by port is found or opened like for a request.
  * Connections live in one table keyed by id, with a second index by remote address:port
- * for reuse; both are bounded by limits.maxConnections (new ones beyond it are refused).
+ * for reuse; both are bounded by limits.maxConnections (new ones beyond it are refused), and
+ * inbound ones also per remote IP address by limits.maxConnectionsPerIp (slow-loris, floods).
  *
  * Outbound connections use an ephemeral source port chosen by the OS, not the listening
  * port: the peer answers on the same connection, and new requests to us use our Via/Contact.
@@ -57,6 +58,8 @@ export class TcpTransport {
   /** Accepted sockets whose TLS handshake is still running (StreamUpgrade only). */
   private readonly handshaking = new Set<Socket>();
   private readonly name: 'TCP' | 'TLS';
+  /** Open inbound connections per remote IP address. */
+  private readonly inboundPerIp = new Map<string, number>();
   private readonly inbound: Inbound;
   private readonly hooks: ConnectionHooks;
   private closed = false;
@@ -127,6 +130,22 @@ export class TcpTransport {
       socket.destroy();
       return;
     }
+    const ip = socket.remoteAddress ?? '';
+    const fromIp = this.inboundPerIp.get(ip) ?? 0;
+    if (fromIp >= this.ctx.limits.maxConnectionsPerIp) {
+      this.ctx.logger.warn(
+        { transport: this.name, remote: hostport(ip, socket.remotePort ?? 0), max: this.ctx.limits.maxConnectionsPerIp },
+        'connection refused: too many connections from this address',
+      );
+      socket.destroy();
+      return;
+    }
+    this.inboundPerIp.set(ip, fromIp + 1);
+    socket.once('close', () => {
+      const n = (this.inboundPerIp.get(ip) ?? 1) - 1;
+      if (n > 0) this.inboundPerIp.set(ip, n);
+      else this.inboundPerIp.delete(ip);
+    });
     if (this.upgrade !== undefined) {
       this.handshaking.add(socket);
       this.upgrade.accept(socket).then(

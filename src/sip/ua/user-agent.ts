@@ -37,11 +37,15 @@ export interface UserAgentOptions {
   contactUser?: string;
   /** Host to put in Via/Contact instead of the listening address (NAT, 0.0.0.0 binds). */
   advertisedHost?: string;
+  /** Port to put in Via/Contact per transport instead of the listening port (a NAT or port mapping in front of us). */
+  advertisedPorts?: Partial<Record<TransportName, number>>;
   outboundProxy?: Destination;
   clock?: Clock;
   timers?: Partial<TimerConfig>;
   logger?: TransportLogger;
   maxServerTransactions?: number;
+  /** Server transactions one source IP address may hold; beyond, its new requests get 503 + Retry-After. */
+  maxServerTransactionsPerSource?: number;
   maxClientTransactions?: number;
   /** A new out-of-dialog request that passed the §8.2 checks (OPTIONS is answered here). */
   onRequest?(req: IncomingRequest): void;
@@ -111,6 +115,7 @@ export class UserAgent implements IncomingHost {
       onRequest: (req, tx) => this.onLayerRequest(req, tx),
       onStrayResponse: (res) => this.onStrayResponse(res),
       maxServerTransactions: opts.maxServerTransactions,
+      maxServerTransactionsPerSource: opts.maxServerTransactionsPerSource,
       maxClientTransactions: opts.maxClientTransactions,
     });
   }
@@ -140,7 +145,7 @@ export class UserAgent implements IncomingHost {
     const host = top.host.startsWith('[') ? top.host.slice(1, -1) : top.host;
     return this.opts.transport.listening.some((l) => {
       const ours = this.opts.advertisedHost ?? l.address;
-      return ours.toLowerCase() === host.toLowerCase() && (top.port ?? 5060) === l.port;
+      return ours.toLowerCase() === host.toLowerCase() && (top.port ?? 5060) === (this.opts.advertisedPorts?.[l.transport] ?? l.port);
     });
   }
 
@@ -490,7 +495,7 @@ export class UserAgent implements IncomingHost {
     const l = this.opts.transport.listening.find((a) => a.transport === transport) ?? this.opts.transport.listening[0];
     if (l === undefined) throw new Error('no listening transport');
     const host = this.opts.advertisedHost ?? l.address;
-    return { host, port: l.port, transport };
+    return { host, port: this.opts.advertisedPorts?.[l.transport] ?? l.port, transport };
   }
 }
 

@@ -128,6 +128,26 @@ test('Limits (design.md 8, RFC 3261 §21.5.4): over maxServerTransactions a new 
   assert.equal(h.transport.responses(503).length, 1);
 });
 
+test('Limits (issue 6, RFC 3261 §21.5.4): one source address over maxServerTransactionsPerSource gets a stateless 503 + Retry-After; other sources are served; the share frees as transactions end', () => {
+  const h = harness({ maxServerTransactions: 10, maxServerTransactionsPerSource: 3, retryAfterSeconds: 9 });
+  const flood = { remoteAddress: '203.0.113.66', remotePort: 5060 };
+  for (let i = 0; i < 5; i++) h.layer.receive(incoming('MESSAGE', { branch: `z9hG4bKf${i}`, source: flood }));
+  assert.equal(h.requests.length, 3);
+  const rejected = h.transport.responses(503);
+  assert.equal(rejected.length, 2);
+  assert.ok(rejected.every((r) => r.get('retry-after') === '9'));
+  assert.equal(h.layer.stats.activeServerTransactions, 3, 'no state for the refused ones');
+  // Another address still gets through while the flooder is at its share.
+  h.layer.receive(incoming('MESSAGE', { branch: 'z9hG4bKother', source: { remoteAddress: '198.51.100.1', remotePort: 5060 } }));
+  assert.equal(h.requests.length, 4);
+  // The flooder's transactions end (answered, then Timer J): its share is free again.
+  for (const r of h.requests.slice(0, 3)) r.tx!.respond(tuResponse(r.req, 200, 'x'));
+  h.clock.advance(64 * 500 + 1);
+  h.layer.receive(incoming('MESSAGE', { branch: 'z9hG4bKf9', source: flood }));
+  assert.equal(h.requests.length, 5);
+  assert.equal(h.transport.responses(503).length, 2);
+});
+
 test('Limits (design.md 8): over maxClientTransactions sendRequest throws TransactionLimitError', () => {
   const h = harness({ maxClientTransactions: 1 });
   h.layer.sendRequest(outgoing('OPTIONS'), UDP_PEER, { onFinal: () => {} });
