@@ -125,7 +125,8 @@ export function redactUrl(url: string): string {
   }
 }
 
-function errorText(e: unknown): string {
+/** An error as one line (AggregateError from a multi-address connect included). */
+export function errorText(e: unknown): string {
   if (e instanceof AggregateError && e.errors.length > 0) return e.errors.map(errorText).join('; ');
   if (e instanceof Error) return e.message !== '' ? e.message : ((e as NodeJS.ErrnoException).code ?? e.name);
   return String(e);
