@@ -20,7 +20,8 @@ function quote(w: string): string {
   return `'${w.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
-const indexable = (w: string): boolean => Buffer.byteLength(w) <= MAX_LEXEME_BYTES;
+// A UTF-16 unit is at most 3 UTF-8 bytes: only long words need counting.
+const indexable = (w: string): boolean => w.length * 3 <= MAX_LEXEME_BYTES || Buffer.byteLength(w) <= MAX_LEXEME_BYTES;
 
 /** The tsvector literal of a message's searchable text; undefined when it has no word. */
 export function tsvectorLiteral(text: string): string | undefined {

@@ -100,6 +100,7 @@ const MAX_SEARCH_LIMIT = 1000;
 const DEFAULT_SEARCH_LIMIT = 50;
 const SNIPPET_WORDS = 12;
 const RETRIES = 3;
+const DEFAULT_POOL_SIZE = 10;
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const HISTORY_COLUMNS = `h.id, h.name, h.type, h.owner, h.conference_factory, h.im_users, h.refer_call_id, h.client_allow,
@@ -250,6 +251,12 @@ function retryable(e: unknown): boolean {
   return code === '40P01' || code === '40001';
 }
 
+/** The connection is gone (server ended it, network, server shutting down): nothing more can be sent on it. */
+function connectionLost(e: unknown): boolean {
+  if (e instanceof pg.DatabaseError) return typeof e.code === 'string' && /^(08|57P)/.test(e.code);
+  return e instanceof Error && /Connection terminated|ECONNRESET|EPIPE|not queryable|Client has encountered a connection error/i.test(e.message);
+}
+
 /** A server error about the data of a write (rerun the batch one by one), not about the connection or the server. */
 function dataError(e: unknown): boolean {
   if (!(e instanceof pg.DatabaseError) || typeof e.code !== 'string') return false;
@@ -269,6 +276,8 @@ export class PgStore implements HistoryStore {
   private readonly maxQueued: number;
   private readonly maxBatch: number;
   private readonly maxSearchText: number;
+  /** Attempts of a transaction or read whose connection was lost before anything was committed. */
+  private readonly maxAttempts: number;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -279,6 +288,7 @@ export class PgStore implements HistoryStore {
     this.maxQueued = options.maxQueued ?? 100_000;
     this.maxBatch = Math.max(1, options.maxBatch ?? 1000);
     this.maxSearchText = options.maxSearchText ?? DEFAULT_MAX_SEARCH_TEXT;
+    this.maxAttempts = (options.poolSize ?? DEFAULT_POOL_SIZE) + 2;
   }
 
   /**
@@ -304,7 +314,7 @@ export class PgStore implements HistoryStore {
     const pool = new pg.Pool({
       ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
       connectionString: url,
-      max: options.poolSize ?? 10,
+      max: options.poolSize ?? DEFAULT_POOL_SIZE,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
       statement_timeout: options.statementTimeoutMs ?? 30_000,
       application_name: options.applicationName ?? 'im-history',
@@ -320,6 +330,8 @@ export class PgStore implements HistoryStore {
       await pool.end().catch(() => undefined);
       throw new StoreOpenError(`cannot connect to PostgreSQL at ${where}: ${errorText(e)}`, { cause: e });
     }
+    const onError = (): void => undefined;
+    client.on('error', onError);
     try {
       if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await pgMigrate(client);
@@ -329,6 +341,7 @@ export class PgStore implements HistoryStore {
       if (e instanceof SchemaTooNewError) throw new SchemaTooNewError(e.found, e.supported);
       throw new StoreOpenError(`PostgreSQL at ${where}: cannot prepare the schema: ${errorText(e)}`, { cause: e });
     }
+    client.off('error', onError);
     client.release();
     return new PgStore(pool, where, options);
   }
@@ -631,7 +644,24 @@ export class PgStore implements HistoryStore {
   private async read<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
     if (this.closing !== undefined) throw new StoreClosedError();
     await this.barrier();
-    return (await this.pool.query<R>(sql, params)).rows;
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken = false;
+      const onError = (): void => {
+        broken = true;
+      };
+      client.on('error', onError);
+      try {
+        return (await client.query<R>(sql, params)).rows;
+      } catch (e) {
+        if (connectionLost(e)) broken = true;
+        // A pooled connection the server ended while idle: reads are safe to run again on another.
+        if (!connectionLost(e) || attempt >= this.maxAttempts) throw e;
+      } finally {
+        if (!broken) client.off('error', onError);
+        client.release(broken);
+      }
+    }
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {
@@ -674,6 +704,13 @@ export class PgStore implements HistoryStore {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken = false;
+      let commitSent = false;
+      // A checked-out client has no error listener of the pool's: a connection lost mid-transaction
+      // would be an uncaught 'error' event. The query in flight rejects too; the client is dropped.
+      const onError = (): void => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const tx = new Tx(client);
@@ -690,17 +727,28 @@ export class PgStore implements HistoryStore {
           }
         }
         await tx.finish();
+        commitSent = true;
         await client.query('COMMIT');
         this.stats.commits++;
         return out;
       } catch (e) {
-        try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true;
+        if (connectionLost(e)) broken = true;
+        else {
+          try {
+            await client.query('ROLLBACK');
+          } catch {
+            broken = true;
+          }
         }
-        if (!retryable(e) || attempt >= RETRIES) throw e;
+        // A connection lost before COMMIT was sent committed nothing: run the batch again on another one.
+        // Lost during COMMIT, the outcome is unknown: the writes reject (and are not run twice).
+        if (connectionLost(e) && !commitSent) {
+          // Every idle connection may be dead alike (server restart): try each once, then a new one.
+          if (attempt >= this.maxAttempts) throw e;
+        } else if (!retryable(e) || attempt >= RETRIES) throw e;
       } finally {
+        // A broken client keeps our listener: the pool ends it, and its socket may still report errors.
+        if (!broken) client.off('error', onError);
         client.release(broken);
       }
     }

@@ -218,6 +218,54 @@ describe('PgStore on a shared server', () => {
     await again.close();
   });
 
+  test('connections killed by the server while writing: writes fail or commit, none is half-done, the store recovers', async () => {
+    const url = await server().createDatabase('killed');
+    const idleErrors: Error[] = [];
+    const s = await PgStore.open(url, { applicationName: 'im-history-killed', onIdleError: (e) => idleErrors.push(e) });
+    try {
+      const h = await s.createHistory(newHistory());
+      // Settled as they come (allSettled only later would leave early rejections unhandled for a while).
+      const calls: Promise<{ ok: true; seq: number } | { ok: false; error: unknown }>[] = [];
+      let killing = true;
+      const killer = (async () => {
+        let kills = 0;
+        while (killing) {
+          const r = await raw(url, "SELECT COUNT(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'im-history-killed'");
+          kills += Number(r[0]?.n ?? 0);
+          await new Promise((r) => setTimeout(r, 3));
+        }
+        return kills;
+      })();
+      for (let i = 0; i < 40; i++) {
+        for (let k = 0; k < 10; k++) {
+          calls.push(
+            s.addMessage(h.id, textMessage(`m${i}-${k}`)).then(
+              (seq) => ({ ok: true as const, seq }),
+              (error: unknown) => ({ ok: false as const, error }),
+            ),
+          );
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      const settled = await Promise.all(calls);
+      killing = false;
+      const kills = await killer;
+      assert.ok(kills > 0, 'connections were killed');
+      const ok = settled.flatMap((r) => (r.ok ? [r.seq] : []));
+      for (const r of settled) if (!r.ok) assert.match(String(r.error), /terminat|not queryable|Connection/i);
+      assert.ok(ok.length > 0, 'some writes committed');
+      // After the storm, the store works again with fresh connections.
+      const next = await s.addMessage(h.id, textMessage('after'));
+      const stored = (await s.messages(h.id)).map((m) => m.seq);
+      assert.deepEqual(stored, Array.from({ length: stored.length }, (_, i) => i + 1), 'stored seqs have no gaps');
+      assert.equal(next, stored.at(-1));
+      // Every acknowledged seq is stored (a write whose COMMIT answer was lost may be stored without an acknowledgement).
+      for (const seq of ok) assert.ok(stored.includes(seq), `acknowledged seq ${seq} stored`);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('bad URL, unreachable server, unknown database: StoreOpenError naming the server, never the password', async () => {
     await assert.rejects(PgStore.open('not a url'), (e: unknown) => e instanceof StoreOpenError && /invalid PostgreSQL URL/.test(e.message));
     await assert.rejects(PgStore.open('mysql://u@127.0.0.1/db'), (e: unknown) => e instanceof StoreOpenError && /scheme/.test(e.message));
