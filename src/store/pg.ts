@@ -27,7 +27,7 @@
  * so a read sees every earlier write, awaited or not. More than maxQueued writes waiting
  * is StoreOverloadedError.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { aorKey } from './aor.js';
 import { pgMigrate, pgSchemaVersion } from './pg-migrations.js';
@@ -179,7 +179,7 @@ class Tx {
 
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
     this.queries++;
-    return this.client.query<R>(sql, params);
+    return this.client.query<R>(prepared(sql, params));
   }
 
   async lock(ids: readonly string[]): Promise<void> {
@@ -243,6 +243,21 @@ class Tx {
       dirty.map((h) => h.lastSeq),
     ]);
   }
+}
+
+/**
+ * Every statement of the store is one of a bounded set of texts (patch and filter variants
+ * included): each is a named prepared statement, parsed and planned once per connection
+ * instead of at every call (a third of the server's CPU per small transaction).
+ */
+const statementNames = new Map<string, string>();
+function prepared(text: string, values: unknown[] | undefined): pg.QueryConfig {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `imh_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, ...(values !== undefined ? { values } : {}) };
 }
 
 /** Errors after which the same transaction may succeed when simply run again. */
@@ -652,7 +667,7 @@ export class PgStore implements HistoryStore {
       };
       client.on('error', onError);
       try {
-        return (await client.query<R>(sql, params)).rows;
+        return (await client.query<R>(prepared(sql, params))).rows;
       } catch (e) {
         if (connectionLost(e)) broken = true;
         // A pooled connection the server ended while idle: reads are safe to run again on another.
