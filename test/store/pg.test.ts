@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { PgStore, redactUrl } from '../../src/store/pg.js';
-import { PG_LATEST_SCHEMA_VERSION, PG_MIGRATIONS } from '../../src/store/pg-migrations.js';
+import { PG_LATEST_SCHEMA_VERSION, PG_MIGRATIONS, pgMigrate } from '../../src/store/pg-migrations.js';
 import { NoSuchHistoryError, SchemaTooNewError, StoreClosedError, StoreOpenError, StoreOverloadedError } from '../../src/store/types.js';
 import { usePostgres } from '../helpers/postgres.js';
 import { newHistory, storeContract, textMessage } from './contract.js';
@@ -96,6 +96,35 @@ describe('PgStore on a shared server', () => {
     const applied = await raw(url, 'SELECT version, applied_at FROM schema_version ORDER BY version');
     await (await PgStore.open(url)).close();
     assert.deepEqual(await raw(url, 'SELECT version, applied_at FROM schema_version ORDER BY version'), applied, 'nothing re-applied');
+  });
+
+  test('migrations: a version-3 database with a history is upgraded; the history reads back without an instance', async () => {
+    const url = await server().createDatabase('upgrade');
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      assert.equal(await pgMigrate(c as unknown as pg.PoolClient, 3), 3);
+      await c.query(
+        `INSERT INTO histories (id, name, type, owner, conference_factory, im_users, refer_call_id, client_allow, client_contact,
+           refer_headers, created_at, state) VALUES ('old-1', 'old', 'session', 'sip:alice@example.net', 'sip:f@x', '["sip:bob@example.net"]',
+           'c', '[]', NULL, '[]', 5, 'active')`,
+      );
+      await c.query("INSERT INTO history_members (aor, history, role) SELECT 'sip:bob@example.net', pk, 'invited' FROM histories");
+    } finally {
+      await c.end();
+    }
+    const s = await PgStore.open(url);
+    try {
+      assert.equal(await s.schemaVersion(), PG_LATEST_SCHEMA_VERSION);
+      const old = await s.getHistory('old-1');
+      assert.equal(old?.name, 'old');
+      assert.ok(old !== undefined && !('instance' in old));
+      assert.deepEqual((await s.historiesVisibleTo('sip:bob@example.net')).map((h) => h.id), ['old-1']);
+      assert.equal(await s.addMessage('old-1', textMessage('new message in an old history')), 1);
+      assert.deepEqual(await s.listHistories({ instance: 'hf-1' }), []);
+    } finally {
+      await s.close();
+    }
   });
 
   test('a database from a newer im-history is refused, and left as it was', async () => {
