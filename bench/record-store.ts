@@ -1,6 +1,8 @@
 /**
- * Messages per second persisted by the SQLite store (a WAL file in a temp dir) from N
- * concurrent recording sessions. Each session is one writer that awaits every addMessage
+ * Messages per second persisted by the SQLite store (a WAL file in a temp dir) and by the
+ * PostgreSQL store (a throwaway server this bench starts, bench/pg-server.ts, with the
+ * server's default durability: fsync of the WAL at each commit) from N concurrent recording
+ * sessions. Each session is one writer that awaits every addMessage
  * before the next, as the user plane does when it answers MSRP 200 only after the store
  * committed; so N is also the most writes one transaction can group. Bodies are text/plain
  * made of words, so the FTS5 index does its full work.
@@ -10,20 +12,29 @@
  * `CPU µs/msg` is the whole process (both threads) per message, which does not depend on
  * what else the machine runs; `main busy` is the event-loop utilisation of the caller's
  * thread, i.e. what recording leaves for SIP and MSRP (worker: the store's own thread).
+ * For PostgreSQL, `server CPU µs/msg` is the server's processes (postmaster and its
+ * children, from /proc) per message: its work is not in this process.
  *
- * Run: npx tsc && node dist/bench/record-store.js [--seconds 2]
+ * Run: npx tsc && node dist/bench/record-store.js [--seconds 2] [--only sqlite|postgres]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore, type SqliteStoreOptions } from '../src/store/sqlite.js';
+import { PgStore } from '../src/store/pg.js';
+import type { HistoryStore } from '../src/store/types.js';
+import type { WriteQueueStats } from '../src/store/write-queue.js';
+import { startPgServer, type PgServer } from './pg-server.js';
 import { describeMachine, fmtInt, markdownTable } from './lib/report.js';
 
 interface Run {
+  backend: 'sqlite' | 'postgres';
   sessions: number;
   bodyBytes: number;
+  /** SQLite: the store's thread. */
   thread: 'worker' | 'inline';
+  /** SQLite: synchronous; PostgreSQL: synchronous_commit on (normal = off: commits are acknowledged before the WAL flush). */
   synchronous: 'normal' | 'full';
   groupCommit: boolean;
 }
@@ -36,6 +47,45 @@ interface Result {
   p99: number;
   cpuMicros: number;
   mainBusy: number;
+  serverCpuMicros: number | undefined;
+}
+
+const onlyArg = process.argv.indexOf('--only');
+const ONLY = onlyArg > 0 ? process.argv[onlyArg + 1] : undefined;
+
+/** CPU time (µs) of a process and its children so far, from /proc (Linux); undefined elsewhere. */
+function processTreeCpuMicros(pid: number): number | undefined {
+  const TICK_US = 10_000; // USER_HZ = 100 on Linux
+  try {
+    let total = 0;
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      // Fields after the command name (which may hold spaces) start at state: ppid is the 2nd, utime the 12th, stime the 13th.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(name) === pid || Number(f[1]) === pid) total += (Number(f[11]) + Number(f[12])) * TICK_US;
+    }
+    return total;
+  } catch {
+    return undefined;
+  }
+}
+
+async function openStore(run: Run, dir: string, pgServer: PgServer | undefined): Promise<{ store: HistoryStore & { writeStats(): WriteQueueStats | Promise<WriteQueueStats> }; serverPid?: number }> {
+  if (run.backend === 'sqlite') {
+    const options: SqliteStoreOptions = { thread: run.thread, synchronous: run.synchronous, ...(run.groupCommit ? {} : { maxBatch: 1 }) };
+    return { store: await SqliteStore.open(join(dir, `${runs.indexOf(run)}.db`), options) };
+  }
+  const url = await pgServer!.createDatabase('bench');
+  // synchronous_commit per connection (libpq `options`), so one server serves both settings.
+  const sync = run.synchronous === 'full' ? 'on' : 'off';
+  const store = await PgStore.open(`${url}?options=${encodeURIComponent(`-c synchronous_commit=${sync}`)}`, run.groupCommit ? {} : { maxBatch: 1 });
+  return { store, serverPid: pgServer!.pid };
 }
 
 const secondsArg = process.argv.indexOf('--seconds');
@@ -61,9 +111,8 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
-async function measure(run: Run, dir: string): Promise<Result> {
-  const options: SqliteStoreOptions = { thread: run.thread, synchronous: run.synchronous, ...(run.groupCommit ? {} : { maxBatch: 1 }) };
-  const store = await SqliteStore.open(join(dir, `${runs.indexOf(run)}.db`), options);
+async function measure(run: Run, dir: string, pgServer: PgServer | undefined): Promise<Result> {
+  const { store, serverPid } = await openStore(run, dir, pgServer);
   const pool = bodies(run.bodyBytes);
   const ids: string[] = [];
   for (let i = 0; i < run.sessions; i++) {
@@ -84,6 +133,7 @@ async function measure(run: Run, dir: string): Promise<Result> {
   const latencies: number[] = [];
   const perSession = new Array<number>(run.sessions).fill(0);
   const before = await store.writeStats();
+  const server0 = serverPid === undefined ? undefined : processTreeCpuMicros(serverPid);
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   const start = process.hrtime.bigint();
@@ -110,6 +160,7 @@ async function measure(run: Run, dir: string): Promise<Result> {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const mainBusy = performance.eventLoopUtilization(elu0).utilization;
+  const server1 = serverPid === undefined ? undefined : processTreeCpuMicros(serverPid);
   const after = await store.writeStats();
   for (const [s, id] of ids.entries()) {
     const n = perSession[s]!;
@@ -126,26 +177,39 @@ async function measure(run: Run, dir: string): Promise<Result> {
     p99: percentile(sorted, 0.99),
     cpuMicros: (cpu.user + cpu.system) / latencies.length,
     mainBusy,
+    serverCpuMicros: server0 === undefined || server1 === undefined ? undefined : (server1 - server0) / latencies.length,
   };
 }
 
 const runs: Run[] = [];
 const run = (sessions: number, bodyBytes: number, more: Partial<Run> = {}): void => {
-  runs.push({ sessions, bodyBytes, thread: 'worker', synchronous: 'normal', groupCommit: true, ...more });
+  const r: Run = { backend: 'sqlite', sessions, bodyBytes, thread: 'worker', synchronous: 'normal', groupCommit: true, ...more };
+  if (ONLY === undefined || ONLY === r.backend) runs.push(r);
 };
 for (const sessions of [1, 10, 100]) for (const bodyBytes of [100, 1024]) run(sessions, bodyBytes);
 for (const bodyBytes of [100, 1024]) run(100, bodyBytes, { groupCommit: false });
 for (const bodyBytes of [100, 1024]) run(100, bodyBytes, { thread: 'inline' });
 run(100, 1024, { synchronous: 'full' });
 run(100, 1024, { synchronous: 'full', groupCommit: false });
+// PostgreSQL: 'full' = synchronous_commit on (the server default: WAL flushed before COMMIT returns).
+const pg = (sessions: number, bodyBytes: number, more: Partial<Run> = {}): void =>
+  run(sessions, bodyBytes, { backend: 'postgres', synchronous: 'full', ...more });
+for (const sessions of [1, 10, 100]) for (const bodyBytes of [100, 1024]) pg(sessions, bodyBytes);
+for (const bodyBytes of [100, 1024]) pg(100, bodyBytes, { groupCommit: false });
+pg(100, 1024, { synchronous: 'normal' });
+pg(100, 1024, { synchronous: 'normal', groupCommit: false });
 
 const dir = mkdtempSync(join(tmpdir(), 'im-history-bench-'));
 const rows: string[][] = [];
-const key = (r: Run): string => `${r.sessions}/${r.bodyBytes}/${r.thread}/${r.synchronous}`;
+const key = (r: Run): string => `${r.backend}/${r.sessions}/${r.bodyBytes}/${r.thread}/${r.synchronous}`;
 const results = new Map<Run, Result>();
+let pgServer: PgServer | undefined;
 try {
-  for (const r of runs) results.set(r, await measure(r, dir));
+  // The server's defaults (fsync on, synchronous_commit per run), as a deployment would run it.
+  if (runs.some((r) => r.backend === 'postgres')) pgServer = await startPgServer({ settings: { max_connections: '50' } });
+  for (const r of runs) results.set(r, await measure(r, dir, pgServer));
 } finally {
+  await pgServer?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 const unbatched = new Map([...results].filter(([r]) => !r.groupCommit).map(([r, res]) => [key(r), res.messages / res.seconds]));
@@ -153,10 +217,11 @@ for (const [r, res] of results) {
   const rate = res.messages / res.seconds;
   const peer = r.groupCommit ? unbatched.get(key(r)) : undefined;
   rows.push([
+    r.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL',
     String(r.sessions),
     r.bodyBytes === 1024 ? '1 KB' : `${r.bodyBytes} B`,
-    r.thread,
-    r.synchronous.toUpperCase(),
+    r.backend === 'sqlite' ? r.thread : '-',
+    r.backend === 'sqlite' ? r.synchronous.toUpperCase() : `commit ${r.synchronous === 'full' ? 'on' : 'off'}`,
     r.groupCommit ? 'on' : 'off (1 txn/msg)',
     fmtInt(rate),
     peer === undefined ? '' : `${(rate / peer).toFixed(1)}x`,
@@ -165,15 +230,19 @@ for (const [r, res] of results) {
     res.p99.toFixed(2),
     res.cpuMicros.toFixed(1),
     `${Math.round(res.mainBusy * 100)}%`,
+    res.serverCpuMicros === undefined ? '' : res.serverCpuMicros.toFixed(1),
   ]);
 }
 
 const m = describeMachine();
-console.log(`record-store: ${SECONDS}s per row, SQLite WAL file in ${tmpdir()}, FTS5 on; ${m.cpus} CPUs ${m.cpuModel}, node ${m.node}, ${m.platform}, load ${m.loadavg}, ${m.date}\n`);
+console.log(
+  `record-store: ${SECONDS}s per row; SQLite WAL file in ${tmpdir()}, FTS5 on; PostgreSQL ${pgServer?.version ?? '(not run)'} on 127.0.0.1 (data in ${tmpdir()}, default settings, tsvector + GIN); ${m.cpus} CPUs ${m.cpuModel}, node ${m.node}, ${m.platform}, load ${m.loadavg}, ${m.date}\n`,
+);
 console.log(
   markdownTable(
-    ['sessions', 'body', 'thread', 'synchronous', 'group commit', 'msg/s', 'x', 'msgs/commit', 'p50 ms', 'p99 ms', 'CPU µs/msg', 'main busy'],
+    ['store', 'sessions', 'body', 'thread', 'durability', 'group commit', 'msg/s', 'x', 'msgs/commit', 'p50 ms', 'p99 ms', 'CPU µs/msg', 'main busy', 'server CPU µs/msg'],
     rows,
-    5,
+    6,
   ),
 );
+console.log(`\nSQLite NORMAL/FULL = synchronous; PostgreSQL "commit on" = synchronous_commit on (WAL fsync before COMMIT returns, the default), "commit off" = acknowledged before the flush.`);

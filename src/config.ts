@@ -4,6 +4,7 @@
  * A bad file is refused at start with the exact field and reason.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { isIP } from 'node:net';
 import { DEFAULT_RELEASE_TOKEN } from './version.js';
@@ -125,6 +126,18 @@ const HistorySchema = z
     path: ['defaultConferenceFactory'],
   });
 
+const postgresUrl = z.string().refine(
+  (s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === 'postgresql:' || u.protocol === 'postgres:';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a postgresql://user:password@host:port/database URL' },
+);
+
 const listen = z.object({
   address: z.string().min(1),
   port: z.number().int().min(0).max(65535),
@@ -206,15 +219,59 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    /** This im-history process among several sharing one store (PostgreSQL). */
+    instance: z
+      .object({
+        /**
+         * Stamped on every history it records; at start-up it closes only its own histories
+         * left open by a crash. Default: hostname:SIP port (effectiveInstanceId). Set a stable,
+         * unique one per instance where hostnames change (containers).
+         */
+        id: z
+          .string()
+          .min(1)
+          .max(200)
+          .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+          .optional(),
+      })
+      .strict()
+      .default({}),
     store: z
       .object({
+        /** 'sqlite' (a file, one instance) or 'postgres' (a server several instances share). */
+        backend: z.enum(['sqlite', 'postgres']).default('sqlite'),
         /** SQLite database file (created with its directory); ':memory:' keeps nothing. */
         path: z.string().min(1).default('./data/history.db'),
         /** 'normal' survives a process crash; 'full' also a power loss, at a cost (docs/benchmarks.md). */
         synchronous: z.enum(['normal', 'full']).default('normal'),
+        postgres: z
+          .object({
+            /** postgresql://user:password@host:port/database (libpq-style parameters such as sslmode in the query). */
+            url: postgresUrl.optional(),
+            /** Schema for the tables (created when missing); default: the server's search_path. */
+            schema: z
+              .string()
+              .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _, not starting with a digit')
+              .optional(),
+            /** Connections: one carries the write transaction, the others reads. */
+            poolSize: z.number().int().min(2).max(1000).default(10),
+            /** Writes waiting for a transaction before the store reports overload. */
+            maxQueued: z.number().int().positive().default(100_000),
+            /** Most writes committed in one transaction (group commit). */
+            maxBatch: z.number().int().positive().max(10_000).default(1000),
+            connectTimeoutMs: z.number().int().positive().default(5000),
+            /** Server-side statement_timeout; 0 = none. */
+            statementTimeoutMs: z.number().int().min(0).default(30_000),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
-      .default({}),
+      .default({})
+      .refine((st) => st.backend !== 'postgres' || st.postgres.url !== undefined, {
+        message: 'store.backend "postgres" needs store.postgres.url',
+        path: ['postgres', 'url'],
+      }),
   })
   .strict()
   .refine(
@@ -224,6 +281,29 @@ export const ConfigSchema = z
 
 export type HistoryConfig = z.infer<typeof HistorySchema>;
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** instance.id, else hostname:first SIP port (UDP, else TCP). */
+export function effectiveInstanceId(config: Config): string {
+  if (config.instance.id !== undefined) return config.instance.id;
+  const port = config.sip.udp[0]?.port ?? config.sip.tcp[0]?.port ?? 5060;
+  return `${hostname()}:${port}`;
+}
+
+/** The configuration as check-config prints it: the database password masked. */
+export function redactedConfig(config: Config): Config {
+  const copy = structuredClone(config);
+  const url = copy.store.postgres.url;
+  if (url !== undefined) {
+    try {
+      const u = new URL(url);
+      if (u.password !== '') u.password = '***';
+      copy.store.postgres.url = u.toString();
+    } catch {
+      // validated already
+    }
+  }
+  return copy;
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

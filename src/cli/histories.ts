@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { SqliteStore } from '../store/sqlite.js';
+import { openStore } from '../store/open.js';
 import type { HistoryRecord, HistoryStore } from '../store/types.js';
 import { formatTranscript } from '../history/transcript.js';
 import { exportHistory, type ExportFormat } from '../history/export.js';
@@ -22,7 +23,7 @@ export class CliError extends Error {
 
 async function withStore<T>(o: Common, fn: (store: HistoryStore) => Promise<T>): Promise<T> {
   const config = loadConfig(o.config);
-  const store = await SqliteStore.open(o.db ?? config.store.path);
+  const store = o.db !== undefined ? await SqliteStore.open(o.db) : (await openStore(config.store)).store;
   try {
     return await fn(store);
   } finally {
@@ -50,8 +51,8 @@ export function addHistoryCommands(program: Command): void {
   const h = program.command('histories').description('list, show, search, export and delete recorded histories');
   const common = (c: Command) =>
     c
-      .option('-c, --config <file>', 'JSON configuration file (for store.path)')
-      .option('--db <file>', 'SQLite database file (overrides the configuration)')
+      .option('-c, --config <file>', 'JSON configuration file (for its store: SQLite store.path or store.postgres)')
+      .option('--db <file>', 'SQLite database file (overrides the configured store)')
       .option('--as <aor>', 'act as this user: only histories they own or took part in');
 
   common(h.command('list').description('list histories, newest first'))

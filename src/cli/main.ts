@@ -7,12 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, effectiveInstanceId, loadConfig, redactedConfig, type Config } from '../config.js';
 import { startSipStack } from '../sip/stack.js';
 import { VERSION } from '../version.js';
 import { HistoryFunction, HISTORY_PROFILE } from '../history/function.js';
 import { MsrpUserPlane } from '../history/msrp-user-plane.js';
 import { SqliteStore } from '../store/sqlite.js';
+import { openStore, probeStore } from '../store/open.js';
+import { SchemaTooNewError, StoreOpenError } from '../store/types.js';
 import { MsrpEndpoint } from '../msrp/endpoint.js';
 import { systemClock } from '../sip/clock.js';
 import { runDemo } from './demo.js';
@@ -48,8 +50,11 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; tl
     onRequest: (inc) => late.fn?.handleRequest(inc),
     onDialogTerminated: (d, why) => late.fn?.dialogTerminated(d, why),
   }, tls.sip);
-  const store = await SqliteStore.open(config.store.path, { synchronous: config.store.synchronous });
-  logger.info({ path: config.store.path }, 'history store open');
+  const instanceId = effectiveInstanceId(config);
+  const { store, backend, shared, where } = await openStore(config.store, {
+    onIdleError: (e) => logger.warn({ err: e.message }, 'PostgreSQL connection lost while idle (the pool opens a new one)'),
+  });
+  logger.info({ backend, where, instance: instanceId }, 'history store open');
   const msrp = await MsrpEndpoint.create({
     listen: { address: config.history.msrp.address, port: config.history.msrp.port },
     limits: { maxSessions: config.history.maxSessions, ...config.history.msrp.limits },
@@ -75,6 +80,8 @@ async function serve(opts: { config?: string; udp?: string[]; tcp?: string[]; tl
     config: config.history,
     clock: systemClock,
     logger,
+    instanceId,
+    sharedStore: shared,
   });
   late.fn = fn;
   await fn.closeAbandoned();
@@ -161,16 +168,21 @@ program
   .command('check-config')
   .description('validate a configuration file (and the TLS certificate files it names) and print the effective configuration')
   .argument('<file>', 'JSON configuration file')
-  .action((file: string) => {
+  .option('--store', 'also connect to the configured store and report its schema version (changes nothing)')
+  .action(async (file: string, o: { store?: boolean }) => {
     const config = loadConfig(file);
     for (const w of loadTlsFiles(config).warnings) console.error(`im-history: warning: ${w}`);
-    console.log(JSON.stringify(config, null, 2));
+    const shown = redactedConfig(config);
+    shown.instance.id = effectiveInstanceId(config);
+    console.log(JSON.stringify(shown, null, 2));
+    // On stderr, so that stdout stays the JSON of the effective configuration.
+    if (o.store === true) console.error(await probeStore(config.store));
   });
 
 addHistoryCommands(program);
 
 program.parseAsync().catch((e: unknown) => {
-  if (e instanceof ConfigError || e instanceof CliError) {
+  if (e instanceof ConfigError || e instanceof CliError || e instanceof StoreOpenError || e instanceof SchemaTooNewError) {
     console.error(`im-history: ${e.message}`);
     process.exit(2);
   }

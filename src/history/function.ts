@@ -58,6 +58,14 @@ export interface HistoryFunctionOptions {
   config: HistoryConfig;
   clock: Clock;
   logger: Logger;
+  /** This instance's id (config instance.id), stamped on every history it records. */
+  instanceId?: string;
+  /**
+   * The store is shared with other instances (PostgreSQL): closeAbandoned then closes only
+   * this instance's histories. A store of its own (SQLite file) has no other writer, so
+   * every open history in it was abandoned.
+   */
+  sharedStore?: boolean;
 }
 
 export class HistoryFunction {
@@ -99,14 +107,18 @@ export class HistoryFunction {
   /**
    * After a crash (kill -9, power loss) histories may still say 'inviting' or 'active' though
    * nothing carries them any more: close them with a reason at start-up. Returns how many.
+   * With a shared store only this instance's own histories: the others' are live.
    */
   async closeAbandoned(reason = 'server restarted while the session was open'): Promise<number> {
-    const open = [...(await this.opts.store.listHistories({ state: 'active' })), ...(await this.opts.store.listHistories({ state: 'inviting' }))];
+    const { store, sharedStore, instanceId } = this.opts;
+    if (sharedStore === true && instanceId === undefined) throw new Error('closeAbandoned on a shared store needs the instance id');
+    const own = sharedStore === true ? { instance: instanceId } : {};
+    const open = [...(await store.listHistories({ state: 'active', ...own })), ...(await store.listHistories({ state: 'inviting', ...own }))];
     const now = Date.now();
     for (const h of open) {
       await this.opts.store.updateHistory(h.id, { state: h.state === 'active' ? 'ended' : 'failed', endedAt: now, endReason: reason });
     }
-    if (open.length > 0) this.opts.logger.warn({ count: open.length }, 'closed histories left open by an earlier run');
+    if (open.length > 0) this.opts.logger.warn({ count: open.length, ...own }, 'closed histories left open by an earlier run');
     return open.length;
   }
 
@@ -172,6 +184,7 @@ export class HistoryFunction {
         conferenceExpires: c.conferenceExpires,
         inviteTimeoutMs: c.inviteTimeout * 1000,
         contactUri: this.contactUri(factoryUri),
+        ...(this.opts.instanceId !== undefined ? { instanceId: this.opts.instanceId } : {}),
         ended: (s) => this.sessions.delete(s),
       },
       { refer: incoming, initiator, factoryUri, imUsers: target.imUsers, history, target, ...(playback !== undefined ? { playback } : {}) },

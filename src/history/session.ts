@@ -50,6 +50,8 @@ export interface SessionDeps {
   inviteTimeoutMs: number;
   /** Our Contact URI for the INVITE. */
   contactUri: string;
+  /** The instance id stamped on each history (config instance.id). */
+  instanceId?: string;
   ended(session: HistorySession): void;
 }
 
@@ -124,6 +126,7 @@ export class HistorySession {
       clientContact: target.clientContact,
       referHeaders: headersOf(refer.request),
       createdAt: now,
+      ...(deps.instanceId !== undefined ? { instance: deps.instanceId } : {}),
     });
     this.log = deps.log.child({ historyId: this.record.id, referCallId: refer.request.callId() });
     const accepted = acceptRefer(deps.ua, refer, {

@@ -64,6 +64,7 @@ export class MemoryStore implements HistoryStore {
 
   async createHistory(h: NewHistory): Promise<HistoryRecord> {
     const rec: HistoryRecord = { ...structuredClone(h), id: randomUUID(), state: 'inviting' };
+    if (rec.instance === undefined) delete rec.instance;
     this.kept.set(rec.id, { rec, events: [], notifications: [], messages: [], texts: [], arrivals: [], roster: [], participants: new Map() });
     return structuredClone(rec);
   }
@@ -87,7 +88,10 @@ export class MemoryStore implements HistoryStore {
 
   async listHistories(filter: HistoryFilter = {}): Promise<HistoryRecord[]> {
     const out = this.records().filter(
-      (h) => (filter.owner === undefined || h.owner === filter.owner) && (filter.state === undefined || h.state === filter.state),
+      (h) =>
+        (filter.owner === undefined || h.owner === filter.owner) &&
+        (filter.state === undefined || h.state === filter.state) &&
+        (filter.instance === undefined || h.instance === filter.instance),
     );
     return structuredClone(filter.limit === undefined ? out : out.slice(0, filter.limit));
   }

@@ -79,8 +79,12 @@ export function searchableText(contentType: string, body: Buffer, maxChars = DEF
 
 const WORD = /[\p{L}\p{N}\p{Co}]+/gu;
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Case-folded, diacritics removed. */
 export function foldWord(w: string): string {
+  // ASCII has no decompositions and no combining marks: skip the Unicode work (most words).
+  if (ASCII.test(w)) return w.toLowerCase();
   return w.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
 }
 

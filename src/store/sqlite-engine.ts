@@ -92,7 +92,7 @@ type Param = string | number | bigint | Buffer | null;
 
 const HISTORY_COLUMNS = `h.id, h.name, h.type, h.owner, h.conference_factory, h.im_users, h.refer_call_id, h.client_allow,
   h.client_contact, h.refer_headers, h.created_at, h.state, h.session_call_id, h.conference_uri, h.server_allow,
-  h.session_headers, h.started_at, h.ended_at, h.end_reason`;
+  h.session_headers, h.started_at, h.ended_at, h.end_reason, h.instance`;
 
 // The statement map's type is its definition (Statements below).
 function prepareStatements(db: Db) {
@@ -101,7 +101,7 @@ function prepareStatements(db: Db) {
     pk: db.prepare<[string], { pk: number }>('SELECT pk FROM histories WHERE id = ?'),
     insertHistory: db.prepare<Param[]>(
       `INSERT INTO histories (id, name, type, owner, conference_factory, im_users, refer_call_id, client_allow,
-         client_contact, refer_headers, created_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'inviting')`,
+         client_contact, refer_headers, created_at, instance, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'inviting')`,
     ),
     insertMember: db.prepare<[string, number | bigint, string]>('INSERT OR IGNORE INTO history_members (aor, history, role) VALUES (?, ?, ?)'),
     insertSipEvent: db.prepare<Param[]>('INSERT INTO sip_events (history, at, direction, summary, headers) VALUES (?, ?, ?, ?, ?)'),
@@ -213,6 +213,7 @@ export class SqliteEngine implements HistoryStore {
         rec.clientContact ?? null,
         JSON.stringify(rec.referHeaders),
         rec.createdAt,
+        rec.instance ?? null,
       ).lastInsertRowid;
       this.s.insertMember.run(aorKey(rec.owner), pk, 'owner');
       for (const u of rec.imUsers) this.s.insertMember.run(aorKey(u), pk, 'invited');
@@ -333,6 +334,10 @@ export class SqliteEngine implements HistoryStore {
     if (filter.state !== undefined) {
       where.push('h.state = ?');
       params.push(filter.state);
+    }
+    if (filter.instance !== undefined) {
+      where.push('h.instance = ?');
+      params.push(filter.instance);
     }
     params.push(filter.limit ?? -1);
     const sql = `SELECT ${HISTORY_COLUMNS} FROM histories h ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}

@@ -15,6 +15,7 @@
 
 import type { Database } from 'better-sqlite3';
 import { aorKey } from './aor.js';
+import { SchemaTooNewError } from './types.js';
 
 export interface Migration {
   version: number;
@@ -162,6 +163,15 @@ CREATE INDEX history_members_history ON history_members (history);
 `,
     backfill: backfillMembers,
   },
+  {
+    version: 4,
+    description: 'the im-history instance recording each history',
+    sql: `
+-- NULL for histories recorded before instances were tracked.
+ALTER TABLE histories ADD COLUMN instance TEXT;
+CREATE INDEX histories_instance_state ON histories (instance, state);
+`,
+  },
 ];
 
 /** Histories recorded before version 3 get their owner and invited users as members. */
@@ -176,13 +186,7 @@ function backfillMembers(db: Database): void {
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
 
-/** The database holds a schema newer than this code knows. */
-export class SchemaTooNewError extends Error {
-  constructor(readonly found: number) {
-    super(`database schema version ${found} is newer than this im-history supports (${LATEST_SCHEMA_VERSION})`);
-    this.name = 'SchemaTooNewError';
-  }
-}
+export { SchemaTooNewError };
 
 const SCHEMA_VERSION_DDL = `CREATE TABLE IF NOT EXISTS schema_version (
   version     INTEGER PRIMARY KEY,
@@ -203,7 +207,7 @@ export function schemaVersion(db: Database): number {
 export function migrate(db: Database, target = LATEST_SCHEMA_VERSION): number {
   db.exec(SCHEMA_VERSION_DDL);
   const found = schemaVersion(db);
-  if (found > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(found);
+  if (found > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(found, LATEST_SCHEMA_VERSION);
   const record = db.prepare<[number, string, number]>('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)');
   for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
     if (m.version > target) break;

@@ -4,7 +4,7 @@
  * plain-data error that is turned back into the store's typed errors on the caller's side.
  */
 import type { SqliteEngine, SqliteEngineOptions } from './sqlite-engine.js';
-import { SchemaTooNewError } from './sqlite-migrations.js';
+import { LATEST_SCHEMA_VERSION, SchemaTooNewError } from './sqlite-migrations.js';
 import { NoSuchHistoryError, StoreClosedError, StoreOverloadedError } from './types.js';
 
 export const STORE_METHODS = [
@@ -77,7 +77,7 @@ export function fromWire(w: WireError): Error {
     case 'StoreClosedError':
       return new StoreClosedError();
     case 'SchemaTooNewError':
-      return new SchemaTooNewError(w.found ?? 0);
+      return new SchemaTooNewError(w.found ?? 0, LATEST_SCHEMA_VERSION);
     default: {
       const e = new Error(w.message);
       e.name = w.name;

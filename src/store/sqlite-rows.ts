@@ -21,6 +21,7 @@ export interface HistoryRow {
   started_at: number | null;
   ended_at: number | null;
   end_reason: string | null;
+  instance: string | null;
 }
 
 export interface MessageRow {
@@ -88,6 +89,7 @@ export function historyFromRow(r: HistoryRow): HistoryRecord {
   opt(h, 'startedAt', r.started_at);
   opt(h, 'endedAt', r.ended_at);
   opt(h, 'endReason', r.end_reason);
+  opt(h, 'instance', r.instance);
   return h;
 }
 

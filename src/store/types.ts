@@ -1,6 +1,6 @@
 /**
  * What the History Function keeps, as an interface the store backends implement
- * (memory.ts for tests; SQLite and PostgreSQL later). Nothing protocol-side depends on a
+ * (memory.ts for tests, sqlite.ts the embedded default, pg.ts for a PostgreSQL shared by several instances). Nothing protocol-side depends on a
  * backend: history/ sees only this interface (design.md).
  *
  * Seed clauses that land here: 1.1.1-3/4 (the REFER's Allow list and Contact, the IM
@@ -39,6 +39,12 @@ export interface NewHistory {
   /** Every header field of the REFER, in order. */
   referHeaders: StoredHeader[];
   createdAt: number;
+  /**
+   * The im-history instance (config `instance.id`) recording the history, so that an
+   * instance sharing the store with others closes only its own histories at start-up.
+   * Absent for histories recorded before instances were tracked (and by tools).
+   */
+  instance?: string;
 }
 
 export interface HistoryRecord extends NewHistory {
@@ -80,6 +86,8 @@ export interface ConferenceNotification {
 export interface HistoryFilter {
   owner?: string;
   state?: HistoryState;
+  /** Only histories recorded by this instance (NewHistory.instance). */
+  instance?: string;
   limit?: number;
 }
 
@@ -200,6 +208,25 @@ export class StoreOverloadedError extends Error {
   constructor(readonly queued: number) {
     super(`store overloaded: ${queued} writes queued`);
     this.name = 'StoreOverloadedError';
+  }
+}
+
+/** The database holds a schema newer than this code knows (written by a newer im-history). */
+export class SchemaTooNewError extends Error {
+  constructor(
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(`database schema version ${found} is newer than this im-history supports (${supported}): upgrade im-history, or use another database`);
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/** The store could not be opened: unreachable server, bad URL, refused credentials, unusable file. */
+export class StoreOpenError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreOpenError';
   }
 }
 

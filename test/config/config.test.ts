@@ -1,7 +1,8 @@
 // Configuration: schema defaults, exact field errors, environment overrides.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyEnv, ConfigError, loadConfig, parseConfig } from '../../src/config.js';
+import { hostname } from 'node:os';
+import { applyEnv, ConfigError, effectiveInstanceId, loadConfig, parseConfig, redactedConfig } from '../../src/config.js';
 
 test('defaults: SIP on 127.0.0.1:5060 UDP+TCP, SQLite under ./data, API on 127.0.0.1:8080', () => {
   const c = parseConfig({});
@@ -50,4 +51,33 @@ test('overload limits (issue 6): defaults, and bad values refused with the field
   assert.throws(() => parseConfig({ sip: { maxServerTransactionsPerSource: -1 } }), /sip\.maxServerTransactionsPerSource/);
   assert.throws(() => parseConfig({ history: { msrp: { limits: { maxConnectionsPerIp: 1.5 } } } }), /history\.msrp\.limits\.maxConnectionsPerIp/);
   assert.throws(() => parseConfig({ history: { msrp: { limits: { nope: 1 } } } }), /Unrecognized key/);
+});
+
+test('store backend: sqlite by default; postgres with its URL and pool settings, also from the environment', () => {
+  const d = parseConfig({});
+  assert.equal(d.store.backend, 'sqlite');
+  assert.deepEqual(d.store.postgres, { poolSize: 10, maxQueued: 100_000, maxBatch: 1000, connectTimeoutMs: 5000, statementTimeoutMs: 30_000 });
+  assert.throws(() => parseConfig({ store: { backend: 'postgres' } }), /store\.postgres\.url: store\.backend "postgres" needs store\.postgres\.url/);
+  assert.throws(() => parseConfig({ store: { backend: 'mysql' } }), /store\.backend/);
+  assert.throws(() => parseConfig({ store: { postgres: { url: 'not a url' } } }), /store\.postgres\.url: must be a postgresql:/);
+  assert.throws(() => parseConfig({ store: { postgres: { url: 'postgresql://h/d', schema: 'Bad-Name' } } }), /store\.postgres\.schema/);
+  assert.throws(() => parseConfig({ store: { postgres: { poolSize: 1 } } }), /store\.postgres\.poolSize/);
+  const c = loadConfig(undefined, {
+    IM_HISTORY__store__backend: 'postgres',
+    IM_HISTORY__store__postgres__url: 'postgresql://im:secret@db.example.net:5432/history?sslmode=require',
+    IM_HISTORY__store__postgres__poolSize: '20',
+  });
+  assert.equal(c.store.backend, 'postgres');
+  assert.equal(c.store.postgres.url, 'postgresql://im:secret@db.example.net:5432/history?sslmode=require');
+  assert.equal(c.store.postgres.poolSize, 20);
+  assert.equal(redactedConfig(c).store.postgres.url, 'postgresql://im:***@db.example.net:5432/history?sslmode=require');
+  assert.equal(c.store.postgres.url?.includes('secret'), true, 'redactedConfig leaves the original alone');
+});
+
+test('instance id: configured, else hostname:first SIP port', () => {
+  assert.equal(effectiveInstanceId(parseConfig({ instance: { id: 'hf-eu-1' } })), 'hf-eu-1');
+  assert.equal(effectiveInstanceId(parseConfig({ sip: { udp: [{ address: '127.0.0.1', port: 5070 }] } })), `${hostname()}:5070`);
+  assert.equal(effectiveInstanceId(parseConfig({ sip: { udp: [], tcp: [{ address: '127.0.0.1', port: 5080 }] } })), `${hostname()}:5080`);
+  assert.throws(() => parseConfig({ instance: { id: 'has space' } }), /instance\.id: printable ASCII without spaces/);
+  assert.throws(() => parseConfig({ instance: { id: '' } }), /instance\.id/);
 });

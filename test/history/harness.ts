@@ -9,6 +9,7 @@ import { Dialog } from '../../src/sip/dialog/dialog.js';
 import { HistoryFunction, HISTORY_PROFILE } from '../../src/history/function.js';
 import { SignallingOnlyUserPlane } from '../../src/history/user-plane.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import type { HistoryStore } from '../../src/store/types.js';
 import { parseConfig } from '../../src/config.js';
 import { systemClock } from '../../src/sip/clock.js';
 import type { SipRequest, SipResponse } from '../../src/sip/message/message.js';
@@ -162,15 +163,21 @@ export class Client {
   }
 }
 
-export interface HfNode extends Node {
+export interface HfNode<S extends HistoryStore = MemoryStore> extends Node {
   fn: HistoryFunction;
-  store: MemoryStore;
+  store: S;
 }
 
-export async function startHistoryFunction(history: Record<string, unknown>): Promise<HfNode> {
+export interface HfOptions<S extends HistoryStore> {
+  store?: S;
+  instanceId?: string;
+  sharedStore?: boolean;
+}
+
+export async function startHistoryFunction<S extends HistoryStore = MemoryStore>(history: Record<string, unknown>, opts: HfOptions<S> = {}): Promise<HfNode<S>> {
   const config = parseConfig({ history });
   const logger = pino({ level: process.env.TEST_LOG ?? 'silent' });
-  const store = new MemoryStore();
+  const store = opts.store ?? (new MemoryStore() as unknown as S);
   const late: { fn?: HistoryFunction } = {};
   const node = await startNode({
     profile: HISTORY_PROFILE,
@@ -188,6 +195,8 @@ export async function startHistoryFunction(history: Record<string, unknown>): Pr
     config: config.history,
     clock: systemClock,
     logger,
+    ...(opts.instanceId !== undefined ? { instanceId: opts.instanceId } : {}),
+    ...(opts.sharedStore !== undefined ? { sharedStore: opts.sharedStore } : {}),
   });
   late.fn = fn;
   return { ...node, fn, store, close: async () => { await fn.close(); await node.close(); } };

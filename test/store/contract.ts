@@ -79,6 +79,21 @@ export function storeContract(name: string, open: StoreFactory): void {
       assert.notEqual(other.id, rec.id);
     });
 
+    test('instance: kept when given, absent when not; listHistories filters by it', async () => {
+      const a = await store.createHistory(newHistory({ instance: 'hf-1:5060' }));
+      const b = await store.createHistory(newHistory({ instance: 'hf-2:5060' }));
+      const none = await store.createHistory(newHistory());
+      assert.equal(a.instance, 'hf-1:5060');
+      assert.equal((await store.getHistory(b.id))?.instance, 'hf-2:5060');
+      assert.ok(!('instance' in none), 'absent stays absent');
+      assert.ok(!('instance' in (await store.getHistory(none.id))!));
+      await store.updateHistory(a.id, { state: 'active' });
+      assert.deepEqual((await store.listHistories({ instance: 'hf-1:5060' })).map((h) => h.id), [a.id]);
+      assert.deepEqual((await store.listHistories({ instance: 'hf-1:5060', state: 'inviting' })).map((h) => h.id), []);
+      assert.deepEqual((await store.listHistories({ instance: 'hf-2:5060', state: 'inviting' })).map((h) => h.id), [b.id]);
+      assert.deepEqual(await store.listHistories({ instance: 'hf-3:5060' }), []);
+    });
+
     test('stored records are copies: mutating inputs or results changes nothing', async () => {
       const input = newHistory();
       const rec = await store.createHistory(input);
