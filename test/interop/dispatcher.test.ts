@@ -1,10 +1,12 @@
 // Issue 7, scale-out: three `im-history serve` instances behind Kamailio's dispatcher (Debian
-// package "kamailio", started by the test on loopback), sharing one store. IM clients of the
+// package "kamailio", started by the test on loopback), sharing one PostgreSQL database (a
+// throwaway server the test starts, bench/pg-server.ts). IM clients of the
 // loopback network (src/sim) send their REFERs to the balancer only; sessions are spread over
 // the instances; one instance is killed with SIGKILL mid-load; new REFERs all succeed on the
 // others (the balancer fails over on timeout and stops choosing the dead one); every message
 // an instance acknowledged on MSRP, the killed one included, is in the shared store; and any
-// instance answers a history query for a session another instance recorded.
+// instance answers a history query for a session another instance recorded; when the killed
+// instance restarts it closes its own abandoned histories and no one else's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,7 +29,7 @@ function user(i: number) {
   return { aor: `sip:user${i}@example.net`, name: `User ${i}` };
 }
 
-test('Kamailio dispatcher in front of 3 instances: failover on kill -9, nothing acknowledged lost, any instance reads any history', { skip, timeout: 120_000 }, async () => {
+test('Kamailio dispatcher in front of 3 instances: failover on kill -9, nothing acknowledged lost, any instance reads any history, the restarted one closes only its own', { skip, timeout: 120_000 }, async () => {
   // Phase 1: 6 sessions (12 users); phase 2, after the kill: 6 more (12 more users).
   const users = Array.from({ length: 24 }, (_, i) => user(i));
   const net = await new SimNetwork().start(users);
@@ -40,20 +42,21 @@ test('Kamailio dispatcher in front of 3 instances: failover on kill -9, nothing 
     if (aor.startsWith('sip:history@')) acked.add(Buffer.from(parseCpim(body).content).toString());
   };
   try {
-    shared = await sharedStore(dir);
+    shared = await sharedStore(dir, 'postgres', { fsync: 'off' });
+    const store0 = shared.config;
+    const instanceConfig = (i: number, port: number) => ({
+      logLevel: 'info',
+      instance: { id: `node-${i}` },
+      sip: { udp: [{ address: '127.0.0.1', port }], tcp: [] },
+      history: { conferenceFactories: [net.factoryUri], trustedDomains: ['example.net'], msrp: { address: '127.0.0.1', port: 0 } },
+      api: { enabled: true, address: '127.0.0.1', port: 0, tokens: [{ token: TOKEN, aor: '*' }] },
+      store: store0,
+    });
     const ports: number[] = [];
     for (let i = 0; i < INSTANCES; i++) {
       const port = await freePort();
       ports.push(port);
-      instances.push(
-        await serve({
-          logLevel: 'info',
-          sip: { udp: [{ address: '127.0.0.1', port }], tcp: [] },
-          history: { conferenceFactories: [net.factoryUri], trustedDomains: ['example.net'], msrp: { address: '127.0.0.1', port: 0 } },
-          api: { enabled: true, address: '127.0.0.1', port: 0, tokens: [{ token: TOKEN, aor: '*' }] },
-          store: shared.config,
-        }),
-      );
+      instances.push(await serve(instanceConfig(i, port)));
     }
     kam = await startDispatcher({ port: await freePort(), instances: ports.map((p) => `127.0.0.1:${p}`), branchTimeoutMs: 1500, pingIntervalS: 1 });
     const balancer = `sip:history@127.0.0.1:${kam.port}`;
@@ -113,6 +116,8 @@ test('Kamailio dispatcher in front of 3 instances: failover on kill -9, nothing 
       for (const h of histories) for (const m of await store.messages(h.id)) stored.add(m.body.toString());
       const missingMsgs = [...acked].filter((b) => !stored.has(b));
       assert.deepEqual(missingMsgs.slice(0, 5), [], `${missingMsgs.length} of ${acked.size} acknowledged messages lost`);
+      // The instance that owns each history is the one that answered its REFER.
+      for (const h of histories) assert.equal(h.instance, `node-${ports.indexOf(servedBy.get(h.name)!)}`, `${h.name} owned by the instance that answered it`);
       // Any live instance answers for a history another instance recorded (here: the dead one's).
       const recordedByVictim = histories.find((h) => h.name === 'session-0')!;
       const reader = instances[(victim + 1) % INSTANCES]!;
@@ -122,6 +127,23 @@ test('Kamailio dispatcher in front of 3 instances: failover on kill -9, nothing 
       assert.equal(r.status, 200);
       const body = (await r.json()) as { messages: unknown[] };
       assert.ok(body.messages.length > 0, 'messages recorded by the killed instance are served by another');
+
+      // The killed instance comes back: it closes the histories it left open, and only those
+      // (the other instances' sessions are live and stay so).
+      const openBefore = histories.filter((h) => h.state === 'active').map((h) => h.name).sort();
+      assert.equal(openBefore.length, 12, 'every session still open (the killed ones too, until their owner returns)');
+      instances[victim] = await serve(instanceConfig(victim, ports[victim]!));
+      assert.match(instances[victim]!.out(), /closed histories left open by an earlier run/);
+      const after = await store.listHistories();
+      for (const h of after) {
+        if (h.instance === `node-${victim}`) {
+          assert.equal(h.state, 'ended', `${h.name} closed by its restarted owner`);
+          assert.equal(h.endReason, 'server restarted while the session was open');
+        } else {
+          assert.equal(h.state, 'active', `${h.name} of a live instance left alone`);
+        }
+      }
+      assert.equal(after.filter((h) => h.state === 'ended').length, 2);
     } finally {
       await store.close();
     }
