@@ -51,6 +51,7 @@ interface Row {
   msgsPerS: number;
   instanceCpu: number;
   kamailioCpu: number;
+  dbCpu: number;
   peerCpu: number;
   errors: string;
 }
@@ -61,6 +62,7 @@ async function run(n: number, balanced: boolean, kind: StoreKind): Promise<Row> 
   const WINDOW = Number(arg('window', '4'));
   const dir = mkdtempSync(join(tmpdir(), 'im-history-bench-scale-'));
   const shared = await sharedStore(dir, kind);
+  const storeCpu = () => treeCpu(shared.pid);
   const instances: Served[] = [];
   let kam: Dispatcher | undefined;
   const peer = RecordPeer.start();
@@ -74,6 +76,7 @@ async function run(n: number, balanced: boolean, kind: StoreKind): Promise<Row> 
         await serve(
           {
             logLevel: 'info',
+            instance: { id: `node-${i}` },
             sip: { udp: [{ address: '127.0.0.1', port }], tcp: [{ address: '127.0.0.1', port }], maxServerTransactions: 200_000, maxClientTransactions: 200_000 },
             history: { conferenceFactories: [factory], trustedDomains: ['example.net'], maxSessions: 100_000, msrp: { address: '127.0.0.1', port: 0 } },
             api: { enabled: false },
@@ -87,7 +90,8 @@ async function run(n: number, balanced: boolean, kind: StoreKind): Promise<Row> 
     const hf = `sip:history@127.0.0.1:${kam?.port ?? ports[0]!}`;
     const pids = instances.map((s) => s.child.pid);
     const cpu0 = pids.map(cpuSeconds);
-    const kam0 = kamailioCpu(kam);
+    const kam0 = treeCpu(kam?.proc.pid);
+    const db0 = storeCpu();
     const peer0 = cpuSeconds(peer.child.pid);
     const ramp = (await peer.ask({ cmd: 'sessions', hf, count: S, inflight: 200, rate: 100_000, timeoutMs: 120_000 })) as { up: number; failed: number; ms: number };
     const push = (await peer.ask({ cmd: 'push', sessions: S, ms: SECONDS * 1000, window: WINDOW, bodyBytes: 100 })) as { acked: number; ms: number; errors: Record<string, number> };
@@ -99,7 +103,8 @@ async function run(n: number, balanced: boolean, kind: StoreKind): Promise<Row> 
       failed: ramp.failed,
       msgsPerS: push.acked / (push.ms / 1000),
       instanceCpu: pids.map(cpuSeconds).reduce((a, c, i) => a + c - cpu0[i]!, 0) / wall,
-      kamailioCpu: (kamailioCpu(kam) - kam0) / wall,
+      kamailioCpu: (treeCpu(kam?.proc.pid) - kam0) / wall,
+      dbCpu: (storeCpu() - db0) / wall,
       peerCpu: (cpuSeconds(peer.child.pid) - peer0) / wall,
       errors: Object.entries(push.errors ?? {})
         .map(([k, v]) => `${k}: ${v}`)
@@ -116,15 +121,15 @@ async function run(n: number, balanced: boolean, kind: StoreKind): Promise<Row> 
   }
 }
 
-/** Kamailio forks its workers: the main process plus every live child. */
-function kamailioCpu(kam: Dispatcher | undefined): number {
-  if (kam?.proc.pid === undefined) return 0;
-  let total = cpuSeconds(kam.proc.pid);
+/** Kamailio and PostgreSQL fork their workers: the main process plus every live child. */
+function treeCpu(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  let total = cpuSeconds(pid);
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === kam.proc.pid) total += cpuSeconds(Number(name));
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) total += cpuSeconds(Number(name));
     } catch {
       // gone meanwhile
     }
@@ -142,7 +147,7 @@ async function main(): Promise<void> {
   for (const n of counts) rows.push(await run(n, true, kind));
   console.log(
     markdownTable(
-      ['instances', 'sessions up', 'failed', 'sessions/s', 'messages/s', 'CPU: instances', 'CPU: Kamailio', 'CPU: peer'],
+      ['instances', 'sessions up', 'failed', 'sessions/s', 'messages/s', 'CPU: instances', 'CPU: Kamailio', 'CPU: database', 'CPU: peer'],
       rows.map((r) => [
         r.setup,
         fmtInt(r.up),
@@ -151,6 +156,7 @@ async function main(): Promise<void> {
         fmtInt(r.msgsPerS),
         `${r.instanceCpu.toFixed(2)} cores`,
         `${r.kamailioCpu.toFixed(2)} cores`,
+        `${r.dbCpu.toFixed(2)} cores`,
         `${r.peerCpu.toFixed(2)} cores`,
       ]),
     ),
