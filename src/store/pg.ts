@@ -278,6 +278,20 @@ function dataError(e: unknown): boolean {
   return !/^(08|53|57|58|XX)/.test(e.code);
 }
 
+/**
+ * The pool's connections. Each keeps an 'error' listener for its whole life: a connection the
+ * server ends (pg_terminate_backend, a restart) while the pool is ending it, or between the
+ * pool's idle listener and ours, must not become an uncaught 'error' event that kills the
+ * process. Nothing is lost by ignoring it here: the query in flight rejects with the error,
+ * and a checked-out client is marked broken by its own listener (read(), transaction()).
+ */
+class StoreClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', () => undefined);
+  }
+}
+
 export class PgStore implements HistoryStore {
   private queue: Pending[] = [];
   private running = false;
@@ -327,6 +341,7 @@ export class PgStore implements HistoryStore {
     }
     const where = redactUrl(url) + (schema === undefined ? '' : ` (schema ${schema})`);
     const pool = new pg.Pool({
+      Client: StoreClient,
       ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
       connectionString: url,
       max: options.poolSize ?? DEFAULT_POOL_SIZE,
