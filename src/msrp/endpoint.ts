@@ -32,6 +32,7 @@ import { MsrpSession, type SessionHost } from './session.js';
 import { authenticateToRelay, type RelayBinding } from './relay-auth.js';
 import { MsrpTls, type MsrpTlsConfig } from './tls.js';
 import type { Fingerprint } from '../sdp/fingerprint.js';
+import { PerAddressLimit } from '../sip/transport/per-address.js';
 
 export interface MsrpEndpointConfig {
   /** Where to accept connections; port 0 picks a free one. Without it we only connect out. */
@@ -74,7 +75,7 @@ export class MsrpEndpoint implements SessionHost {
   private readonly outbound = new Map<string, MsrpConnection>();
   private readonly connecting = new Map<string, Promise<MsrpConnection>>();
   /** Open inbound connections per remote IP address (limits.maxConnectionsPerIp). */
-  private readonly inboundPerIp = new Map<string, number>();
+  private readonly inboundPerIp = new PerAddressLimit();
   private readonly hooks: MsrpConnectionHooks;
   private closed = false;
   private readonly tls: MsrpTls | undefined;
@@ -250,19 +251,11 @@ export class MsrpEndpoint implements SessionHost {
       socket.destroy();
       return;
     }
-    const ip = socket.remoteAddress ?? '';
-    const fromIp = this.inboundPerIp.get(ip) ?? 0;
-    if (fromIp >= this.ctx.limits.maxConnectionsPerIp) {
-      this.ctx.logger.warn({ remote: `${ip}:${socket.remotePort}`, max: this.ctx.limits.maxConnectionsPerIp }, 'msrp connection refused (per-address limit)');
+    if (!this.inboundPerIp.admit(socket, this.ctx.limits.maxConnectionsPerIp)) {
+      this.ctx.logger.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}`, max: this.ctx.limits.maxConnectionsPerIp }, 'msrp connection refused (per-address limit)');
       socket.destroy();
       return;
     }
-    this.inboundPerIp.set(ip, fromIp + 1);
-    socket.once('close', () => {
-      const n = (this.inboundPerIp.get(ip) ?? 1) - 1;
-      if (n > 0) this.inboundPerIp.set(ip, n);
-      else this.inboundPerIp.delete(ip);
-    });
     if (tls && this.tls !== undefined) {
       const msrpTls = this.tls;
       this.handshaking++;

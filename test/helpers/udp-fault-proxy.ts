@@ -12,6 +12,8 @@
 // replayed with its seed: loss (dropped), duplicate (sent twice), reorder (held back for a
 // random delay so later datagrams overtake it). Counters say what was done.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+// mulberry32, the seeded PRNG the fuzzers use: fault decisions replay from FAULT_SEED.
+import { mulberry32 } from '../fuzz/engine.js';
 
 export interface FaultSettings {
   /** Probability a datagram is dropped. */
@@ -40,17 +42,6 @@ interface Endpoint {
   standInPort: number;
 }
 
-/** mulberry32: a small seeded PRNG with a 2^32 period, ample for test fault decisions. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOST = '127.0.0.1';
 

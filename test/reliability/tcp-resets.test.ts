@@ -16,7 +16,7 @@ import { createResponse } from '../../src/sip/transaction/build.js';
 import { serialize } from '../../src/sip/message/serialize.js';
 import type { SipRequest, SipResponse } from '../../src/sip/message/message.js';
 import { until } from '../helpers/wait.js';
-import { mulberry32 } from '../helpers/udp-fault-proxy.js';
+import { mulberry32 } from '../fuzz/engine.js';
 import { TcpFaultRelay } from '../helpers/tcp-fault-relay.js';
 
 const logger = () => pino({ level: process.env.TEST_LOG ?? 'silent' });

@@ -26,6 +26,7 @@ import type { FramerEvent } from '../message/stream.js';
 import type { Destination, ListenAddress, TransportEvents } from './types.js';
 import { TransportError, type ListenSpec, type TransportContext } from './config.js';
 import { acceptMessage, rejectMessage, type Inbound, type Reply } from './inbound.js';
+import { PerAddressLimit } from './per-address.js';
 import { TcpConnection, connectionKey, type ConnectionHooks } from './tcp-connection.js';
 import { hostport } from './stateless.js';
 
@@ -59,7 +60,7 @@ export class TcpTransport {
   private readonly handshaking = new Set<Socket>();
   private readonly name: 'TCP' | 'TLS';
   /** Open inbound connections per remote IP address. */
-  private readonly inboundPerIp = new Map<string, number>();
+  private readonly inboundPerIp = new PerAddressLimit();
   private readonly inbound: Inbound;
   private readonly hooks: ConnectionHooks;
   private closed = false;
@@ -130,22 +131,14 @@ export class TcpTransport {
       socket.destroy();
       return;
     }
-    const ip = socket.remoteAddress ?? '';
-    const fromIp = this.inboundPerIp.get(ip) ?? 0;
-    if (fromIp >= this.ctx.limits.maxConnectionsPerIp) {
+    if (!this.inboundPerIp.admit(socket, this.ctx.limits.maxConnectionsPerIp)) {
       this.ctx.logger.warn(
-        { transport: this.name, remote: hostport(ip, socket.remotePort ?? 0), max: this.ctx.limits.maxConnectionsPerIp },
+        { transport: this.name, remote: hostport(socket.remoteAddress ?? '', socket.remotePort ?? 0), max: this.ctx.limits.maxConnectionsPerIp },
         'connection refused: too many connections from this address',
       );
       socket.destroy();
       return;
     }
-    this.inboundPerIp.set(ip, fromIp + 1);
-    socket.once('close', () => {
-      const n = (this.inboundPerIp.get(ip) ?? 1) - 1;
-      if (n > 0) this.inboundPerIp.set(ip, n);
-      else this.inboundPerIp.delete(ip);
-    });
     if (this.upgrade !== undefined) {
       this.handshaking.add(socket);
       this.upgrade.accept(socket).then(
