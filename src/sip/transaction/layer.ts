@@ -96,6 +96,8 @@ export class TransactionLayer {
   private readonly sourceOf = new Map<ServerTransaction, string>();
   private readonly maxServer: number;
   private readonly maxPerSource: number;
+  /** Count per source only when that cap is below the overall one (else it can never bite): two Map updates per transaction saved. */
+  private readonly trackSources: boolean;
   private readonly maxClient: number;
   private readonly retryAfter: number;
   private readonly tryingDelay: number;
@@ -105,6 +107,7 @@ export class TransactionLayer {
     this.clock = options.clock ?? systemClock;
     this.maxServer = positiveInt(options.maxServerTransactions ?? 10_000, 'maxServerTransactions');
     this.maxPerSource = positiveInt(options.maxServerTransactionsPerSource ?? this.maxServer, 'maxServerTransactionsPerSource');
+    this.trackSources = this.maxPerSource < this.maxServer;
     this.maxClient = positiveInt(options.maxClientTransactions ?? 10_000, 'maxClientTransactions');
     this.retryAfter = positiveInt(options.retryAfterSeconds ?? 5, 'retryAfterSeconds');
     this.tryingDelay = options.tryingDelay ?? 200;
@@ -295,7 +298,7 @@ export class TransactionLayer {
       this.options.onRequest(req, undefined);
       return;
     }
-    const source = req.source?.remoteAddress;
+    const source = this.trackSources ? req.source?.remoteAddress : undefined;
     const fromSource = source === undefined ? 0 : (this.perSource.get(source) ?? 0);
     if (this.serverCount >= this.maxServer || fromSource >= this.maxPerSource) {
       this.counters.rejectedOverLimit++;
@@ -383,7 +386,7 @@ export class TransactionLayer {
       list.splice(i, 1);
       if (list.length === 0) this.servers.delete(tx.key);
       this.serverCount--;
-      const source = this.sourceOf.get(tx);
+      const source = this.trackSources ? this.sourceOf.get(tx) : undefined;
       if (source !== undefined) {
         this.sourceOf.delete(tx);
         const n = (this.perSource.get(source) ?? 1) - 1;
