@@ -101,22 +101,40 @@ function single(msg: { headers: readonly MsrpHeader[] }, name: string): string |
   return all[0];
 }
 
+export interface ParsedPath {
+  readonly text: readonly string[];
+  readonly uris: readonly MsrpUri[];
+}
+
+/**
+ * Paths seen lately, parsed: every SEND of a session repeats the same To-Path and From-Path,
+ * and each is read two or three times on the way in (endpoint routing, session checks). The
+ * results are frozen and shared; the cache is emptied when it reaches PATH_CACHE_SIZE.
+ */
+const PATH_CACHE_SIZE = 4096;
+const pathCache = new Map<string, ParsedPath>();
+
 /** A path header value: MSRP URIs separated by single spaces (§9), each checked per §6. */
-export function parsePath(value: string): { text: string[]; uris: MsrpUri[] } {
+export function parsePath(value: string): ParsedPath {
+  const hit = pathCache.get(value);
+  if (hit !== undefined) return hit;
   const text = value.split(' ');
   const uris: MsrpUri[] = [];
   for (const t of text) {
     try {
-      uris.push(parseMsrpUri(t));
+      uris.push(Object.freeze(parseMsrpUri(t)));
     } catch (e) {
       const why = e instanceof MsrpUriError ? e.message : String(e);
       throw bad('bad-path', `invalid MSRP URI ${JSON.stringify(t.slice(0, 80))}: ${why}`);
     }
   }
-  return { text, uris };
+  const parsed: ParsedPath = Object.freeze({ text: Object.freeze(text), uris: Object.freeze(uris) });
+  if (pathCache.size >= PATH_CACHE_SIZE) pathCache.clear();
+  pathCache.set(value, parsed);
+  return parsed;
 }
 
-export function pathOf(msg: { headers: readonly MsrpHeader[] }, name: 'To-Path' | 'From-Path' | 'Use-Path'): { text: string[]; uris: MsrpUri[] } {
+export function pathOf(msg: { headers: readonly MsrpHeader[] }, name: 'To-Path' | 'From-Path' | 'Use-Path'): ParsedPath {
   const v = single(msg, name);
   if (v === undefined) throw bad('missing-header', `missing ${name}`);
   return parsePath(v);

@@ -57,7 +57,7 @@ export async function authenticateToRelay(
       const why = r.code === 401 ? ' (HTTP Digest, RFC 4976 §5.1, is not implemented)' : '';
       throw new MsrpSendError(`AUTH to ${relayUri} answered ${r.code}${why}`, r.timedOut ? 'timeout' : 'rejected', r.code);
     }
-    const usePath = pathOf(r.response, 'Use-Path').text;
+    const usePath = [...pathOf(r.response, 'Use-Path').text];
     const binding: RelayBinding = { relay: relayUri, usePath, fromUri, release };
     const expires = expiresOf(r.response);
     if (expires !== undefined) binding.expires = expires;

@@ -298,7 +298,7 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
     });
   }
 
-  private onSend(conn: MsrpConnection, req: MsrpRequest, fromPath: string[]): void {
+  private onSend(conn: MsrpConnection, req: MsrpRequest, fromPath: readonly string[]): void {
     let messageId: string | undefined;
     let byteRange: ByteRange | undefined;
     let successReport: boolean;
@@ -345,7 +345,7 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
     }
     const m = outcome.message;
     const toPath = (getHeader(req, 'To-Path') ?? '').split(' ');
-    const received: ReceivedMessage = { sessionId: this.sessionId, messageId, fromPath, toPath, body: m.body, chunks: m.chunks, headers: m.headers };
+    const received: ReceivedMessage = { sessionId: this.sessionId, messageId, fromPath: [...fromPath], toPath, body: m.body, chunks: m.chunks, headers: m.headers };
     if (m.contentType !== undefined) received.contentType = m.contentType;
     const sink = this.sink;
     if (deferred && sink !== undefined) {
@@ -366,7 +366,7 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
     this.completed(conn, fromPath, messageId, successReport, received, m.body.length === 0 && m.contentType === undefined);
   }
 
-  private completed(conn: MsrpConnection, fromPath: string[], messageId: string, successReport: boolean, received: ReceivedMessage, bodiless: boolean): void {
+  private completed(conn: MsrpConnection, fromPath: readonly string[], messageId: string, successReport: boolean, received: ReceivedMessage, bodiless: boolean): void {
     const m = received;
     if (successReport) {
       // §7.1.2: the REPORT retraces the SEND's From-Path; one report for the whole message.
@@ -381,12 +381,12 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
     this.emit('message', received);
   }
 
-  private onReport(req: MsrpRequest, fromPath: string[]): void {
+  private onReport(req: MsrpRequest, fromPath: readonly string[]): void {
     try {
       const messageId = messageIdOf(req);
       const status = statusOf(req);
       if (messageId === undefined || status === undefined) throw new MsrpParseError('REPORT without Message-ID or Status', 'missing-header');
-      const report: ReceivedReport = { sessionId: this.sessionId, messageId, status, fromPath, headers: req.headers };
+      const report: ReceivedReport = { sessionId: this.sessionId, messageId, status, fromPath: [...fromPath], headers: req.headers };
       const br = byteRangeOf(req);
       if (br !== undefined) report.byteRange = br;
       this.emit('report', report);
