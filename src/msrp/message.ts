@@ -17,6 +17,7 @@
  */
 import { MsrpUriError, parseMsrpUri, type MsrpUri } from '../sdp/msrp-uri.js';
 import { MsrpParseError } from './errors.js';
+import { equalsIgnoreCase } from '../sip/message/headers/scan.js';
 
 /** "$" the chunk ends the message, "+" more chunks follow, "#" the message is aborted (§7.1). */
 export type ContinuationFlag = '$' | '+' | '#';
@@ -80,15 +81,17 @@ export function isIdent(s: string, max = 64): boolean {
   return s.length >= 1 && s.length <= max && IDENT_CHAR.test(s);
 }
 
+// Header names compare case-insensitively without lower-casing copies: these run several
+// times for every chunk received.
 export function getHeader(msg: { headers: readonly MsrpHeader[] }, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const h of msg.headers) if (h.name.toLowerCase() === lower) return h.value;
+  for (const h of msg.headers) if (equalsIgnoreCase(h.name, name)) return h.value;
   return undefined;
 }
 
 export function getHeaders(msg: { headers: readonly MsrpHeader[] }, name: string): string[] {
-  const lower = name.toLowerCase();
-  return msg.headers.filter((h) => h.name.toLowerCase() === lower).map((h) => h.value);
+  const out: string[] = [];
+  for (const h of msg.headers) if (equalsIgnoreCase(h.name, name)) out.push(h.value);
+  return out;
 }
 
 function bad(code: 'bad-header-value' | 'bad-byte-range' | 'bad-status' | 'bad-path' | 'missing-header', message: string): MsrpParseError {
@@ -96,9 +99,13 @@ function bad(code: 'bad-header-value' | 'bad-byte-range' | 'bad-status' | 'bad-p
 }
 
 function single(msg: { headers: readonly MsrpHeader[] }, name: string): string | undefined {
-  const all = getHeaders(msg, name);
-  if (all.length > 1) throw bad('bad-header-value', `more than one ${name} header`);
-  return all[0];
+  let found: string | undefined;
+  for (const h of msg.headers) {
+    if (!equalsIgnoreCase(h.name, name)) continue;
+    if (found !== undefined) throw bad('bad-header-value', `more than one ${name} header`);
+    found = h.value;
+  }
+  return found;
 }
 
 export interface ParsedPath {
