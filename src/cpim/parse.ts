@@ -121,6 +121,12 @@ const KNOWN_DISPOSITIONS: readonly string[] = ['positive-delivery', 'negative-de
 const MIME_NAME = /^[!-9;-~]+$/;
 const NS_VALUE = /^([^\s<]*)[ \t]*<([^<>]*)>$/;
 
+/** One header line as text: most are ASCII, read without a view and a decoder; else strict UTF-8 (throws). */
+function lineText(buf: Buffer, pos: number, end: number): string {
+  for (let i = pos; i < end; i++) if (buf[i]! >= 0x80) return UTF8.decode(buf.subarray(pos, end));
+  return buf.toString('latin1', pos, end);
+}
+
 /** Reads header lines from `start` up to and including the blank line that ends the block. */
 function readBlock(buf: Buffer, start: number, maxBytes: number, maxLines: number, which: string): { lines: Line[]; end: number } {
   const lines: Line[] = [];
@@ -136,7 +142,7 @@ function readBlock(buf: Buffer, start: number, maxBytes: number, maxLines: numbe
     if (lines.length >= maxLines) throw new CpimError(`more than ${maxLines} lines in the ${which}`, 'too-many-headers', pos);
     let text: string;
     try {
-      text = UTF8.decode(buf.subarray(pos, end));
+      text = lineText(buf, pos, end);
     } catch {
       throw new CpimError(`${which}: a line is not valid UTF-8`, 'encoding', pos);
     }
