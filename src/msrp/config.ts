@@ -13,13 +13,21 @@ import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from './reassembly.j
 
 /** The subset of pino's API the MSRP stack uses. */
 export interface MsrpLogger {
+  /** pino's: lets the per-chunk debug lines skip building their fields when debug is off. */
+  isLevelEnabled?(level: string): boolean;
   debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
+/** Whether debug lines would be written (true for a logger that cannot tell). */
+export function debugOn(logger: MsrpLogger): boolean {
+  return logger.isLevelEnabled === undefined || logger.isLevelEnabled('debug');
+}
+
 export const silentMsrpLogger: MsrpLogger = {
+  isLevelEnabled: () => false,
   debug: () => undefined,
   info: () => undefined,
   warn: () => undefined,

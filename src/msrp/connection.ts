@@ -17,7 +17,7 @@
  */
 import type { Socket } from 'node:net';
 import type { TimerHandle } from '../sip/clock.js';
-import type { MsrpContext } from './config.js';
+import { debugOn, type MsrpContext } from './config.js';
 import { MsrpSendError } from './errors.js';
 import { failureReportOf, type FailureReport, type MsrpRequest, type MsrpResponse } from './message.js';
 import { MsrpStreamParser, type PartialFrame } from './parse.js';
@@ -171,7 +171,7 @@ export class MsrpConnection {
     }
     this.touch();
     this.socket.write(bytes);
-    this.ctx.logger.debug({ ...this.logFields(), tid: req.transactionId, code }, 'msrp response sent');
+    if (debugOn(this.ctx.logger)) this.ctx.logger.debug({ ...this.logFields(), tid: req.transactionId, code }, 'msrp response sent');
   }
 
   /** Orderly close: half-close after queued bytes, destroy after the linger time. */
@@ -242,7 +242,7 @@ export class MsrpConnection {
   }
 
   private dispatch(req: MsrpRequest): void {
-    this.ctx.logger.debug({ ...this.logFields(), tid: req.transactionId, method: req.method }, 'msrp request received');
+    if (debugOn(this.ctx.logger)) this.ctx.logger.debug({ ...this.logFields(), tid: req.transactionId, method: req.method }, 'msrp request received');
     try {
       this.hooks.onRequest(this, req);
     } catch (e) {

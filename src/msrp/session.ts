@@ -28,6 +28,7 @@ import type { TimerHandle } from '../sip/clock.js';
 import type { MsrpConnection, TransactionResult } from './connection.js';
 import { MsrpParseError, MsrpSendError } from './errors.js';
 import { newMessageId } from './ids.js';
+import { debugOn } from './config.js';
 import {
   acceptsType, byteRangeOf, getHeader, messageIdOf, parsePath, statusOf, successReportOf,
   type ByteRange, type MsrpRequest,
@@ -190,7 +191,7 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
       chunkSize: opts.chunkSize ?? this.host.ctx.limits.maxChunkSize,
       window: this.host.ctx.limits.sendWindow,
     });
-    this.host.ctx.logger.debug({ sessionId: this.sessionId, messageId, chunks, bytes: body.length }, 'msrp message sent');
+    if (debugOn(this.host.ctx.logger)) this.host.ctx.logger.debug({ sessionId: this.sessionId, messageId, chunks, bytes: body.length }, 'msrp message sent');
     return { messageId, chunks, bytes: body.length };
   }
 
@@ -377,7 +378,7 @@ export class MsrpSession extends EventEmitter<MsrpSessionEvents> {
       conn.send(report, 'none').catch((e: Error) => this.raise(e));
     }
     if (bodiless) return; // a bodiless SEND carries no message
-    this.host.ctx.logger.debug({ sessionId: this.sessionId, messageId, bytes: m.body.length, chunks: m.chunks }, 'msrp message received');
+    if (debugOn(this.host.ctx.logger)) this.host.ctx.logger.debug({ sessionId: this.sessionId, messageId, bytes: m.body.length, chunks: m.chunks }, 'msrp message received');
     this.emit('message', received);
   }
 
