@@ -29,6 +29,7 @@
  */
 import { parseRfc3339 } from './datetime.js';
 import { CpimError } from './errors.js';
+import { equalsIgnoreCase } from '../sip/message/headers/scan.js';
 import {
   CPIM_HEADERS_NS, decodeEscapes, hasControl, isCpimName, isCpimToken, isCpimUri, isLanguageTag, parseAddress, scanHeaderLine,
   type CpimAddress, type CpimParam,
@@ -185,13 +186,17 @@ export function parseCpim(body: Uint8Array, options: CpimParseOptions = {}): Cpi
   const outer = readBlock(buf, 0, maxHeaderBytes, maxHeaders, 'message header block');
   const inner = readBlock(buf, outer.end, maxHeaderBytes, maxHeaders, 'MIME header block');
   const mimeHeaders = parseMimeHeaders(inner.lines);
-  const contentTypes = mimeHeaders.filter((h) => h.name.toLowerCase() === 'content-type');
-  if (contentTypes.length > 1) throw new CpimError('more than one Content-Type in the MIME headers', 'duplicate-header', outer.end);
+  let contentType: MimeHeader | undefined;
+  for (const h of mimeHeaders) {
+    if (!equalsIgnoreCase(h.name, 'content-type')) continue;
+    if (contentType !== undefined) throw new CpimError('more than one Content-Type in the MIME headers', 'duplicate-header', outer.end);
+    contentType = h;
+  }
 
   const msg: CpimMessage = {
     headers: [], to: [], cc: [], subjects: [], require: [], imdn: emptyImdn(), mimeHeaders, content: buf.subarray(inner.end),
   };
-  if (contentTypes[0]) msg.contentType = contentTypes[0].value;
+  if (contentType !== undefined) msg.contentType = contentType.value;
 
   const scope = new Map<string, string>();
   let defaultNs = CPIM_HEADERS_NS;

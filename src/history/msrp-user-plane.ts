@@ -119,7 +119,8 @@ export class MsrpUserPlane implements UserPlane {
         if (cpim.from !== undefined) msg.sender = cpim.from.uri;
         msg.recipients = [...cpim.to, ...cpim.cc].map((a) => a.uri);
         msg.contentType = cpim.contentType ?? 'text/plain';
-        msg.body = Buffer.from(cpim.content);
+        // A view of the received body: the store copies what it keeps at the call.
+        msg.body = cpim.content;
         if (cpim.imdn.messageId !== undefined) msg.imdnMessageId = cpim.imdn.messageId;
         msg.cpimHeaders = cpim.headers.map((h) => ({ name: h.prefix !== undefined ? `${h.prefix}.${h.name}` : h.name, value: h.raw }));
       } catch (e) {
