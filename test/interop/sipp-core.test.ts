@@ -117,12 +117,13 @@ for (const transport of ['UDP', 'TCP'] as const) {
 }
 
 test('RFC 3261 §17.1 im-history UAC -> sipp UAS with 10% packet loss: calls complete through our retransmissions', { skip, timeout: 240_000 }, async () => {
-  // sipp drops 10% of what it receives and sends at random. Calls go on (10 at least, 60 at
-  // most) until one of our requests or ACKs had to be retransmitted: with ten calls only, a
-  // run where sipp happened to lose nothing of ours came once in about eight.
+  // sipp loses 10% of what it receives from us (test/interop/sipp/uas-recv-lossy.xml: the
+  // built-in UAS with lost="10" on each recv; sipp's -lost would also drop its own 180/200 and
+  // then abort the call on our INVITE retransmission, a limit of its scenario). Calls go on
+  // (10 at least, 60 at most) until one of our requests or ACKs had to be retransmitted.
   const sippPort = await freePort();
   const maxCalls = 60;
-  const sipp = startSipp({ scenario: { builtin: 'uas' }, localPort: sippPort, calls: maxCalls, lost: 10, limitMs: 220_000 });
+  const sipp = startSipp({ scenario: { file: 'uas-recv-lossy.xml' }, localPort: sippPort, calls: maxCalls, limitMs: 220_000 });
   const sentBefore = server.ua.layer.stats.retransmissionsSent;
   try {
     await delay(300);
