@@ -54,6 +54,8 @@ interface Pending {
 
 const DEFAULT_MAX_QUEUED = 100_000;
 
+const WORKER_REFUSED_FLAGS = ['--input-type', '--expose-gc', '--max-semi-space-size', '--max-old-space-size', '--max_semi_space_size', '--max_old_space_size'];
+
 export class SqliteStore implements HistoryStore {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -84,8 +86,9 @@ export class SqliteStore implements HistoryStore {
       workerData: init,
       transferList: [port2],
       // The worker is a module file: a host started with --input-type (node -e) must not pass that on.
-      // Workers refuse some process-wide flags (e.g. --expose-gc, ERR_WORKER_INVALID_EXEC_ARGV).
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type') && !a.startsWith('--expose-gc')),
+      // Workers refuse some process-wide flags (ERR_WORKER_INVALID_EXEC_ARGV): --expose-gc and the
+      // heap sizes (a worker's heap is set by resourceLimits), e.g. `node --max-semi-space-size=32`.
+      execArgv: process.execArgv.filter((a) => !WORKER_REFUSED_FLAGS.some((f) => a.startsWith(f))),
     });
     const hello = await new Promise<WorkerHello>((resolve, reject) => {
       port1.once('message', (m: WorkerHello) => resolve(m));
