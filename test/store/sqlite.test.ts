@@ -219,3 +219,11 @@ describe('SqliteStore group commit', () => {
     await again.close();
   });
 });
+
+test('a host started with heap-size flags (node --max-semi-space-size / --max-old-space-size) still gets its store worker', () => {
+  const store = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'store', 'sqlite.js');
+  const script = `const { SqliteStore } = await import(${JSON.stringify(store)}); const s = await SqliteStore.open(':memory:'); const h = await s.createHistory({ name: 'n', type: 'session', owner: 'sip:a@example.net', conferenceFactory: 'sip:f@example.net', imUsers: [], referCallId: 'c', clientAllow: [], clientContact: undefined, referHeaders: [], createdAt: 1 }); console.log(await s.addMessage(h.id, { at: 1, sender: 'sip:a@example.net', recipients: [], contentType: 'text/plain', body: Buffer.from('x') })); await s.close();`;
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=16', '--max-old-space-size=256', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '1');
+});
