@@ -18,6 +18,7 @@
 import type { Socket } from 'node:net';
 import type { TimerHandle } from '../sip/clock.js';
 import { debugOn, type MsrpContext } from './config.js';
+import { MessageDeadline } from '../sip/transport/message-deadline.js';
 import { MsrpSendError } from './errors.js';
 import { failureReportOf, type FailureReport, type MsrpRequest, type MsrpResponse } from './message.js';
 import { MsrpStreamParser, type PartialFrame } from './parse.js';
@@ -78,9 +79,7 @@ export class MsrpConnection {
   private lastActivity: number;
   private idleTimer: TimerHandle | undefined;
   private lingerTimer: TimerHandle | undefined;
-  /** When the frame now incomplete started (the last frame boundary), if one is. */
-  private partialSince: number | undefined;
-  private frameTimer: TimerHandle | undefined;
+  private readonly deadline: MessageDeadline;
   private closeReason = 'closed by peer';
 
   constructor(
@@ -94,6 +93,12 @@ export class MsrpConnection {
     this.localAddress = socket.localAddress ?? '';
     this.localPort = socket.localPort ?? 0;
     this.parser = new MsrpStreamParser(ctx.limits.parse);
+    // Slow-loris bound: a frame started must complete in time.
+    this.deadline = new MessageDeadline(ctx.clock, ctx.limits.messageTimeoutMs, (limit) => {
+      if (this.state !== 'open') return;
+      this.ctx.logger.warn({ ...this.logFields(), buffered: this.parser.buffered, limit }, 'msrp frame not completed in time');
+      this.destroy(`frame not completed within ${limit} ms`);
+    });
     this.lastActivity = ctx.clock.now();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -220,25 +225,7 @@ export class MsrpConnection {
       }
       if (this.state !== 'open') return;
     }
-    if (!this.parser.inFrame) this.partialSince = undefined;
-    else if (boundary || this.partialSince === undefined) {
-      this.partialSince = this.ctx.clock.now();
-      if (this.frameTimer === undefined) this.armFrameDeadline(this.ctx.limits.messageTimeoutMs);
-    }
-  }
-
-  /** One timer per connection, armed while a frame is incomplete (slow-loris bound). */
-  private armFrameDeadline(ms: number): void {
-    this.frameTimer = this.ctx.clock.setTimer(ms, () => {
-      this.frameTimer = undefined;
-      if (this.state !== 'open' || this.partialSince === undefined) return;
-      const limit = this.ctx.limits.messageTimeoutMs;
-      const waited = this.ctx.clock.now() - this.partialSince;
-      if (waited >= limit) {
-        this.ctx.logger.warn({ ...this.logFields(), buffered: this.parser.buffered, limit }, 'msrp frame not completed in time');
-        this.destroy(`frame not completed within ${limit} ms`);
-      } else this.armFrameDeadline(limit - waited);
-    });
+    this.deadline.update(this.parser.inFrame, boundary);
   }
 
   private dispatch(req: MsrpRequest): void {
@@ -303,7 +290,7 @@ export class MsrpConnection {
     this.state = 'closed';
     this.idleTimer?.cancel();
     this.lingerTimer?.cancel();
-    this.frameTimer?.cancel();
+    this.deadline.cancel();
     this.failPending(this.closeReason);
     this.ctx.logger.debug({ ...this.logFields(), reason: this.closeReason }, 'msrp connection closed');
     this.hooks.onClose(this, this.closeReason);

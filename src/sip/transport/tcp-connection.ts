@@ -18,6 +18,7 @@ import type { TimerHandle } from '../clock.js';
 import { TransportError, type TransportContext } from './config.js';
 import { canonicalIp } from './received.js';
 import { hostport } from './stateless.js';
+import { MessageDeadline } from './message-deadline.js';
 
 export interface ConnectionHooks {
   onEvent(conn: TcpConnection, ev: FramerEvent): void;
@@ -38,9 +39,7 @@ export class TcpConnection {
   private lastActivity: number;
   private idleTimer: TimerHandle | undefined;
   private lingerTimer: TimerHandle | undefined;
-  /** When the bytes now buffered started (the last message boundary), if any are. */
-  private partialSince: number | undefined;
-  private messageTimer: TimerHandle | undefined;
+  private readonly deadline: MessageDeadline;
   private state: 'open' | 'closing' | 'closed' = 'open';
 
   constructor(
@@ -58,6 +57,11 @@ export class TcpConnection {
     this.localPort = socket.localPort ?? 0;
     this.key = connectionKey(this.remoteAddress, this.remotePort);
     this.framer = new StreamFramer(ctx.limits.parse);
+    this.deadline = new MessageDeadline(ctx.clock, ctx.limits.messageTimeoutMs, (limit) => {
+      if (this.state !== 'open') return;
+      this.ctx.logger.warn({ ...this.logFields(), buffered: this.framer.buffered, limit }, 'message not completed in time: closing connection');
+      this.destroy(`message not completed within ${limit} ms`);
+    });
     this.lastActivity = ctx.clock.now();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -123,25 +127,7 @@ export class TcpConnection {
       this.hooks.onEvent(this, ev);
       if (this.state !== 'open') return;
     }
-    if (this.framer.buffered === 0) this.partialSince = undefined;
-    else if (boundary || this.partialSince === undefined) {
-      this.partialSince = this.ctx.clock.now();
-      if (this.messageTimer === undefined) this.armMessageDeadline(this.ctx.limits.messageTimeoutMs);
-    }
-  }
-
-  /** One timer per connection, armed while a message is incomplete (slow-loris bound). */
-  private armMessageDeadline(ms: number): void {
-    this.messageTimer = this.ctx.clock.setTimer(ms, () => {
-      this.messageTimer = undefined;
-      if (this.state !== 'open' || this.partialSince === undefined) return;
-      const limit = this.ctx.limits.messageTimeoutMs;
-      const waited = this.ctx.clock.now() - this.partialSince;
-      if (waited >= limit) {
-        this.ctx.logger.warn({ ...this.logFields(), buffered: this.framer.buffered, limit }, 'message not completed in time: closing connection');
-        this.destroy(`message not completed within ${limit} ms`);
-      } else this.armMessageDeadline(limit - waited);
-    });
+    this.deadline.update(this.framer.buffered > 0, boundary);
   }
 
   private touch(): void {
@@ -162,7 +148,7 @@ export class TcpConnection {
     this.state = 'closed';
     this.idleTimer?.cancel();
     this.lingerTimer?.cancel();
-    this.messageTimer?.cancel();
+    this.deadline.cancel();
     this.ctx.logger.debug(this.logFields(), 'connection closed');
     this.hooks.onClose(this);
   }
