@@ -88,12 +88,6 @@ export function getHeader(msg: { headers: readonly MsrpHeader[] }, name: string)
   return undefined;
 }
 
-export function getHeaders(msg: { headers: readonly MsrpHeader[] }, name: string): string[] {
-  const out: string[] = [];
-  for (const h of msg.headers) if (equalsIgnoreCase(h.name, name)) out.push(h.value);
-  return out;
-}
-
 function bad(code: 'bad-header-value' | 'bad-byte-range' | 'bad-status' | 'bad-path' | 'missing-header', message: string): MsrpParseError {
   return new MsrpParseError(message, code);
 }
