@@ -17,7 +17,7 @@
  *
  * Run: npx tsc && node dist/bench/record-store.js [--seconds 2] [--only sqlite|postgres]
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ import { PgStore } from '../src/store/pg.js';
 import type { HistoryStore } from '../src/store/types.js';
 import type { WriteQueueStats } from '../src/store/write-queue.js';
 import { startPgServer, type PgServer } from './pg-server.js';
+import { procTreeCpuMs } from './lib/proc.js';
 import { describeMachine, fmtInt, markdownTable } from './lib/report.js';
 
 interface Run {
@@ -50,31 +51,14 @@ interface Result {
   serverCpuMicros: number | undefined;
 }
 
+const treeCpuMicros = (pid: number): number | undefined => {
+  const ms = procTreeCpuMs(pid);
+  return ms === undefined ? undefined : ms * 1000;
+};
+
 const onlyArg = process.argv.indexOf('--only');
 const ONLY = onlyArg > 0 ? process.argv[onlyArg + 1] : undefined;
 
-/** CPU time (µs) of a process and its children so far, from /proc (Linux); undefined elsewhere. */
-function processTreeCpuMicros(pid: number): number | undefined {
-  const TICK_US = 10_000; // USER_HZ = 100 on Linux
-  try {
-    let total = 0;
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      // Fields after the command name (which may hold spaces) start at state: ppid is the 2nd, utime the 12th, stime the 13th.
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(name) === pid || Number(f[1]) === pid) total += (Number(f[11]) + Number(f[12])) * TICK_US;
-    }
-    return total;
-  } catch {
-    return undefined;
-  }
-}
 
 async function openStore(run: Run, dir: string, pgServer: PgServer | undefined): Promise<{ store: HistoryStore & { writeStats(): WriteQueueStats | Promise<WriteQueueStats> }; serverPid?: number }> {
   if (run.backend === 'sqlite') {
@@ -133,7 +117,7 @@ async function measure(run: Run, dir: string, pgServer: PgServer | undefined): P
   const latencies: number[] = [];
   const perSession = new Array<number>(run.sessions).fill(0);
   const before = await store.writeStats();
-  const server0 = serverPid === undefined ? undefined : processTreeCpuMicros(serverPid);
+  const server0 = serverPid === undefined ? undefined : treeCpuMicros(serverPid);
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   const start = process.hrtime.bigint();
@@ -160,7 +144,7 @@ async function measure(run: Run, dir: string, pgServer: PgServer | undefined): P
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const mainBusy = performance.eventLoopUtilization(elu0).utilization;
-  const server1 = serverPid === undefined ? undefined : processTreeCpuMicros(serverPid);
+  const server1 = serverPid === undefined ? undefined : treeCpuMicros(serverPid);
   const after = await store.writeStats();
   for (const [s, id] of ids.entries()) {
     const n = perSession[s]!;

@@ -15,7 +15,7 @@
  * Run: npm run build && node dist/bench/scale.js [--sessions=1500 --seconds=5 --window=4
  *   --instances=1,2,3 --store=sqlite|postgres --hop=tcp|udp (Kamailio to the instances)]
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/interop/peers.js';
@@ -23,6 +23,7 @@ import { startDispatcher, type Dispatcher } from '../test/helpers/kamailio.js';
 import { serve, type Served } from '../test/helpers/serve.js';
 import { sharedStore, type StoreKind } from '../test/helpers/shared-store.js';
 import { RecordPeer } from './lib/record-peer-client.js';
+import { procCpuMs, procTreeCpuMs } from './lib/proc.js';
 import { describeMachine, fmtInt, markdownTable } from './lib/report.js';
 
 function arg(name: string, dflt: string): string {
@@ -30,17 +31,10 @@ function arg(name: string, dflt: string): string {
   return a === undefined ? dflt : a.slice(name.length + 3);
 }
 
-const TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux.
-function cpuSeconds(pid: number | undefined): number {
+/** CPU seconds of a process (and, with `tree`, its live children), 0 when unknown or gone. */
+function cpuSeconds(pid: number | undefined, tree = false): number {
   if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14-17 (utime, stime, cutime, cstime) are at 11..14 after the ")".
-    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICKS;
-  } catch {
-    return 0;
-  }
+  return ((tree ? procTreeCpuMs(pid) : procCpuMs(pid)) ?? 0) / 1000;
 }
 
 interface Row {
@@ -89,7 +83,7 @@ async function run(n: number, balanced: boolean, kind: StoreKind): Promise<Row> 
     if (balanced) kam = await startDispatcher({ port: await freePort(), instances: ports.map((p) => `127.0.0.1:${p}`), tcp: true, instanceTransport: arg('hop', 'tcp') === 'udp' ? 'udp' : 'tcp', branchTimeoutMs: 8000, debug: process.env.SCALE_LOG !== undefined ? 2 : 1, children: 2 }, 600_000);
     const hf = `sip:history@127.0.0.1:${kam?.port ?? ports[0]!}`;
     const pids = instances.map((s) => s.child.pid);
-    const cpu0 = pids.map(cpuSeconds);
+    const cpu0 = pids.map((p) => cpuSeconds(p));
     const kam0 = treeCpu(kam?.proc.pid);
     const db0 = storeCpu();
     const peer0 = cpuSeconds(peer.child.pid);
@@ -102,7 +96,7 @@ async function run(n: number, balanced: boolean, kind: StoreKind): Promise<Row> 
       up: ramp.up,
       failed: ramp.failed,
       msgsPerS: push.acked / (push.ms / 1000),
-      instanceCpu: pids.map(cpuSeconds).reduce((a, c, i) => a + c - cpu0[i]!, 0) / wall,
+      instanceCpu: pids.map((p) => cpuSeconds(p)).reduce((a, c, i) => a + c - cpu0[i]!, 0) / wall,
       kamailioCpu: (treeCpu(kam?.proc.pid) - kam0) / wall,
       dbCpu: (storeCpu() - db0) / wall,
       peerCpu: (cpuSeconds(peer.child.pid) - peer0) / wall,
@@ -123,18 +117,7 @@ async function run(n: number, balanced: boolean, kind: StoreKind): Promise<Row> 
 
 /** Kamailio and PostgreSQL fork their workers: the main process plus every live child. */
 function treeCpu(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  let total = cpuSeconds(pid);
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) total += cpuSeconds(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
+  return cpuSeconds(pid, true);
 }
 
 async function main(): Promise<void> {

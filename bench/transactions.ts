@@ -52,6 +52,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatSummary, loadProfile, summarizeProfile } from './cpuprofile.js';
+import { CLK_TCK, procCpuMs } from './lib/proc.js';
 
 const SELF = fileURLToPath(import.meta.url);
 /** dist/bench/transactions.js -> repository root. */
@@ -286,23 +287,6 @@ function udpPortTaken(port: number): Promise<boolean> {
 
 // ---------------------------------------------------------------- /proc
 
-const CLK_TCK = ((): number => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  const n = Number(r.stdout?.trim());
-  return Number.isInteger(n) && n > 0 ? n : 100;
-})();
-
-/** utime + stime of a process in ms, or undefined when it is gone. */
-function procCpuMs(pid: number): number | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    // rest[0] is field 3 (state): utime is field 14, stime field 15.
-    return ((Number(rest[11]) + Number(rest[12])) * 1000) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Peak resident set size (VmHWM) in bytes. */
 function procPeakRss(pid: number): number | undefined {
