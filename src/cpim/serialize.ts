@@ -13,7 +13,7 @@
  * space, a header name with ".", a Message-ID that is not a Token, CR/LF in a MIME value)
  * are refused with CpimError 'invalid-input' rather than silently altered.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBase64url } from '../random.js';
 import { formatRfc3339, parseRfc3339 } from './datetime.js';
 import { CpimError } from './errors.js';
 import { encodeEscapes, formatAddress, hasControl, isCpimName, isCpimToken, isCpimUri, isLanguageTag, type CpimAddress } from './headers.js';
@@ -57,7 +57,7 @@ function invalid(why: string): CpimError {
 
 /** A fresh IMDN Message-ID: 128 random bits, base64url (every character a CPIM TOKENCHAR). */
 export function newImdnMessageId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBase64url(16);
 }
 
 function headerLine(name: string, value: string): string {

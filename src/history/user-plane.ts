@@ -8,7 +8,7 @@
  * bits in the path, RFC 4975 §14.1) and checks the answer, but does not yet carry MSRP:
  * the MSRP stack that records messages arrives with issue 4 and implements this interface.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBase64url } from '../random.js';
 import { buildMsrpOffer, parseMsrpAnswer } from '../sdp/msrp-offer.js';
 
 export interface UserPlane {
@@ -38,7 +38,7 @@ export class SignallingOnlyUserPlane implements UserPlane {
   constructor(private readonly cfg: SignallingOnlyConfig) {}
 
   async offer(historyId: string): Promise<string> {
-    const sessionId = randomBytes(12).toString('base64url');
+    const sessionId = randomBase64url(12);
     const host = this.cfg.address.includes(':') ? `[${this.cfg.address}]` : this.cfg.address;
     const path = `msrp://${host}:${this.cfg.port}/${sessionId};tcp`;
     this.paths.set(historyId, path);

@@ -21,10 +21,7 @@ export interface MsrpLogger {
   error(obj: object, msg: string): void;
 }
 
-/** Whether debug lines would be written (true for a logger that cannot tell). */
-export function debugOn(logger: MsrpLogger): boolean {
-  return logger.isLevelEnabled === undefined || logger.isLevelEnabled('debug');
-}
+export { debugOn } from '../sip/transport/config.js';
 
 export const silentMsrpLogger: MsrpLogger = {
   isLevelEnabled: () => false,

@@ -10,24 +10,9 @@
  *   unreserved characters, so the URI needs no escaping.
  * Base 62 (letters and digits) is a subset of both ident-char and the session-id alphabet.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBase62 } from '../random.js';
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-/** Bytes at or above this are dropped so every character is equally likely (248 = 4 * 62). */
-const UNBIASED_LIMIT = 248;
-
-/** `length` characters drawn uniformly from [A-Za-z0-9] with crypto randomness. */
-export function randomBase62(length: number): string {
-  let out = '';
-  while (out.length < length) {
-    for (const b of randomBytes(length + 8)) {
-      if (b >= UNBIASED_LIMIT) continue;
-      out += ALPHABET[b % 62];
-      if (out.length === length) break;
-    }
-  }
-  return out;
-}
+export { randomBase62 };
 
 /** Bits of randomness in a base-62 string of this length. */
 export function base62Bits(length: number): number {

@@ -8,7 +8,7 @@
  * partial states with version + 1 on every join and leave) and mixes the user plane through
  * a `FocusMedia` (MSRP relay in the real demo). Ending a conference BYEs every participant.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random.js';
 import type { UserAgent } from '../sip/ua/user-agent.js';
 import type { Destination } from '../sip/transport/types.js';
 import type { IncomingRequest } from '../sip/ua/incoming.js';
@@ -129,7 +129,7 @@ export class ConferenceFocus {
     const req = inc.request;
     if (req.toTag() !== undefined) return void inc.respond(488);
     const { sdp, users } = sdpPart(req);
-    const id = `conf-${randomBytes(4).toString('hex')}`;
+    const id = `conf-${randomHex(4)}`;
     const conf = new Conference(id, `${this.o.uriScheme ?? 'sip'}:${id}@${this.o.hostport}`);
     this.conferences.set(id, conf);
     // The creator's leg is whoever sent the INVITE (the History Function): its Contact names it.

@@ -8,7 +8,7 @@
  * §4.1.2.2 / §4.2.1 for SUBSCRIBE/NOTIFY); §13.2.2.4 builds the ACK for a 2xx.
  * Pure: no timers, no sockets.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex, randomUint32 } from '../../random.js';
 import { SipRequest, type SipResponse } from '../message/message.js';
 import { parseNameAddrList, formatNameAddr, type NameAddr } from '../message/headers/name-addr.js';
 import { formatUri, isSipUri, type Uri } from '../message/headers/uri.js';
@@ -29,7 +29,7 @@ export function dialogKey(id: DialogId): string {
 
 /** A random tag for From/To (§19.3: at least 32 bits of randomness). */
 export function newTag(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(8);
 }
 
 /** Methods that refresh the remote target when they succeed inside a dialog. */
@@ -219,5 +219,5 @@ function firstContact(msg: SipRequest | SipResponse): string | undefined {
 
 function randomSeq(): number {
   // §8.1.1.5: any initial value below 2^31.
-  return 1 + (randomBytes(4).readUInt32BE(0) % 0x7fff_0000);
+  return 1 + (randomUint32() % 0x7fff_0000);
 }

@@ -3,7 +3,7 @@
  * magic cookie z9hG4bK), sent-by (§17.2.3 matching, §18.2.2 response address), received
  * (§18.2.1) and rport (RFC 3581 §4), plus making a new top Via for an outgoing request.
  */
-import { randomFillSync } from 'node:crypto';
+import { randomHex } from '../../random.js';
 import type { SipMessage } from '../message/message.js';
 import type { Via } from '../message/headers/via.js';
 import { getParam } from '../message/headers/scan.js';
@@ -49,25 +49,6 @@ export function topVia(msg: SipMessage): ViaInfo | undefined {
  */
 export function isRfc3261Branch(branch: string | undefined): branch is string {
   return branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE);
-}
-
-/**
- * CSPRNG bytes taken from a pool refilled in bulk: one randomFillSync per 4 KiB instead of a
- * randomBytes call (and its Buffer) per branch or tag. Each byte is handed out once.
- */
-const POOL_SIZE = 4096;
-const pool = Buffer.alloc(POOL_SIZE);
-let poolOffset = POOL_SIZE;
-
-/** `n` (<= 4096) fresh random bytes as lower-case hex. */
-export function randomHex(n: number): string {
-  if (poolOffset + n > POOL_SIZE) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const hex = pool.toString('hex', poolOffset, poolOffset + n);
-  poolOffset += n;
-  return hex;
 }
 
 /** §8.1.1.7: unique across space and time; 96 random bits from the CSPRNG. */

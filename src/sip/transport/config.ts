@@ -10,13 +10,21 @@ import { systemClock, type Clock } from '../clock.js';
 
 /** The subset of pino's API the transports use, so pino is not a dependency here. */
 export interface TransportLogger {
+  /** pino's: lets per-message debug lines skip building their fields when debug is off. */
+  isLevelEnabled?(level: string): boolean;
   debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
+/** Whether debug lines would be written (true for a logger that cannot tell). */
+export function debugOn(logger: { isLevelEnabled?(level: string): boolean }): boolean {
+  return logger.isLevelEnabled === undefined || logger.isLevelEnabled('debug');
+}
+
 export const silentLogger: TransportLogger = {
+  isLevelEnabled: () => false,
   debug: () => undefined,
   info: () => undefined,
   warn: () => undefined,

@@ -9,7 +9,7 @@
 import { MessageParseError } from '../message/parse.js';
 import type { MessageSource, SipMessage, SipRequest, SipResponse } from '../message/message.js';
 import type { TransportEvents } from './types.js';
-import type { TransportLogger } from './config.js';
+import { debugOn, type TransportLogger } from './config.js';
 import { stampRequest } from './received.js';
 import { hostport, statelessErrorResponse } from './stateless.js';
 
@@ -31,15 +31,16 @@ export function acceptMessage(ctx: Inbound, msg: SipMessage, source: MessageSour
     rejectMessage(ctx, new MessageParseError('missing or malformed top Via', 0, 400, msg), source, reply);
     return;
   }
-  const callId = msg.get('call-id');
-  ctx.logger.debug(
-    { ...sourceFields(source), callId, start: msg.isRequest() ? msg.method : msg.status },
-    'sip message received',
-  );
+  if (debugOn(ctx.logger)) {
+    ctx.logger.debug(
+      { ...sourceFields(source), callId: msg.get('call-id'), start: msg.isRequest() ? msg.method : msg.status },
+      'sip message received',
+    );
+  }
   try {
     ctx.events.message(msg);
   } catch (e) {
-    ctx.logger.error({ ...sourceFields(source), callId, err: e }, 'message handler threw');
+    ctx.logger.error({ ...sourceFields(source), callId: msg.get('call-id'), err: e }, 'message handler threw');
   }
 }
 

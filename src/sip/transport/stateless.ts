@@ -10,7 +10,7 @@
  * The request is only partly parsed, so nothing here calls the structured accessors (which
  * would throw on the very fields that may be broken): headers are copied as text.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../random.js';
 import { SipResponse, type SipMessage } from '../message/message.js';
 import type { MessageParseError } from '../message/parse.js';
 
@@ -53,7 +53,7 @@ export function statelessErrorResponse(error: MessageParseError, warnAgent: stri
   res.headers.push({ name: 'from', value: req.get('from')! });
   const to = req.get('to')!;
   // A stateless UAS still owes a To tag (§8.2.6.2) so the client can tell responses apart.
-  res.headers.push({ name: 'to', value: /;\s*tag\s*=/i.test(to) ? to : `${to};tag=${randomBytes(6).toString('hex')}` });
+  res.headers.push({ name: 'to', value: /;\s*tag\s*=/i.test(to) ? to : `${to};tag=${randomHex(6)}` });
   res.headers.push({ name: 'call-id', value: req.get('call-id')! });
   res.headers.push({ name: 'cseq', value: req.get('cseq')! });
   res.headers.push({ name: 'warning', value: `399 ${warnAgent} ${quoted(error.message.slice(0, 200))}` });

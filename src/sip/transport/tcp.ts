@@ -24,7 +24,7 @@ import { serialize } from '../message/serialize.js';
 import type { MessageSource, SipMessage } from '../message/message.js';
 import type { FramerEvent } from '../message/stream.js';
 import type { Destination, ListenAddress, TransportEvents } from './types.js';
-import { TransportError, type ListenSpec, type TransportContext } from './config.js';
+import { debugOn, TransportError, type ListenSpec, type TransportContext } from './config.js';
 import { acceptMessage, rejectMessage, type Inbound, type Reply } from './inbound.js';
 import { PerAddressLimit } from './per-address.js';
 import { TcpConnection, connectionKey, type ConnectionHooks } from './tcp-connection.js';
@@ -195,10 +195,12 @@ export class TcpTransport {
     const conn = await this.connectionFor(dest);
     const buf = serialize(msg);
     await conn.write(buf);
-    this.ctx.logger.debug(
-      { ...conn.logFields(), callId: msg.get('call-id'), start: msg.isRequest() ? msg.method : msg.status, bytes: buf.length },
-      'sip message sent',
-    );
+    if (debugOn(this.ctx.logger)) {
+      this.ctx.logger.debug(
+        { ...conn.logFields(), callId: msg.get('call-id'), start: msg.isRequest() ? msg.method : msg.status, bytes: buf.length },
+        'sip message sent',
+      );
+    }
   }
 
   /** Transport.sendBytes: a serialized message, with no Promise to await. */

@@ -21,7 +21,7 @@ import { MessageParseError, parseDatagram } from '../message/parse.js';
 import { serialize } from '../message/serialize.js';
 import type { MessageSource, SipMessage } from '../message/message.js';
 import type { Destination, ListenAddress, TransportEvents } from './types.js';
-import { MAX_UDP_PAYLOAD, TransportError, UDP_MTU_GUIDE, type ListenSpec, type TransportContext } from './config.js';
+import { debugOn, MAX_UDP_PAYLOAD, TransportError, UDP_MTU_GUIDE, type ListenSpec, type TransportContext } from './config.js';
 import { acceptMessage, rejectMessage, type Inbound, type Reply } from './inbound.js';
 import { canonicalIp, responseDestination } from './received.js';
 import { hostport } from './stateless.js';
@@ -158,14 +158,14 @@ export class UdpTransport {
     const b = this.pick(dest);
     if (b === undefined) throw new TransportError(`no UDP socket can reach ${dest.address}`, 'NO_TRANSPORT');
     const buf = serialize(msg);
-    const log = { transport: 'UDP', socket: b.id, dest: hostport(dest.address, dest.port), callId: msg.get('call-id'), bytes: buf.length };
+    const log = (): Record<string, unknown> => ({ transport: 'UDP', socket: b.id, dest: hostport(dest.address, dest.port), callId: msg.get('call-id'), bytes: buf.length });
     if (buf.length > MAX_UDP_PAYLOAD) throw new TransportError(`message of ${buf.length} bytes does not fit a UDP datagram`, 'TOO_LARGE');
-    if (buf.length > UDP_MTU_GUIDE) this.ctx.logger.warn(log, 'message larger than 1300 bytes sent over UDP (RFC 3261 §18.1.1)');
+    if (buf.length > UDP_MTU_GUIDE) this.ctx.logger.warn(log(), 'message larger than 1300 bytes sent over UDP (RFC 3261 §18.1.1)');
     const address = b.family === 6 && isIP(dest.address) === 4 ? `::ffff:${dest.address}` : dest.address;
     await new Promise<void>((resolve, reject) => {
       b.socket.send(buf, dest.port, address, (err) => (err ? reject(err) : resolve()));
     });
-    this.ctx.logger.debug({ ...log, start: msg.isRequest() ? msg.method : msg.status }, 'sip message sent');
+    if (debugOn(this.ctx.logger)) this.ctx.logger.debug({ ...log(), start: msg.isRequest() ? msg.method : msg.status }, 'sip message sent');
   }
 
   /** Transport.sendBytes: a serialized message, with no Promise (the response path). */

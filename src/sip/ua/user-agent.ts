@@ -17,7 +17,7 @@ import { serialize } from '../message/serialize.js';
 import { TransactionLayer, type ServerTransaction } from '../transaction/layer.js';
 import { ClientInviteTransaction } from '../transaction/client-invite.js';
 import { createResponse } from '../transaction/build.js';
-import { randomHex } from '../transaction/via.js';
+import { randomHex } from '../../random.js';
 import { resolveTimerConfig, type TimerConfig } from '../transaction/timers.js';
 import type { Destination, Transport, TransportName } from '../transport/types.js';
 import { responseDestination } from '../transport/received.js';

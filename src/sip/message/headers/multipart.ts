@@ -9,7 +9,7 @@
  * The CRLF before a delimiter belongs to the delimiter, so a part body keeps every octet it
  * had, NULs and bare LFs included (RFC 4475 §3.1.1.11). Preamble and epilogue are ignored.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../../random.js';
 import { ParseError } from '../errors.js';
 import { isToken } from './scan.js';
 import { mediaType, parseContentType } from './content-type.js';
@@ -145,7 +145,7 @@ export function formatMultipart(parts: readonly MultipartPart[], boundary: strin
 
 /** A random boundary of safe bchars, long enough never to occur in a part by chance. */
 export function makeBoundary(): string {
-  return 'imh-' + randomBytes(18).toString('hex');
+  return 'imh-' + randomHex(18);
 }
 
 /**
