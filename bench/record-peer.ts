@@ -15,9 +15,11 @@
  *   {"cmd":"sessions","hf":uri,"count":n,"inflight":k,"rate":r,"timeoutMs":t} ramps n more recorded
  *     sessions (at most k REFERs not yet up at once, r REFERs/s at most); a session is up when the History
  *     Function's MSRP connection is bound to it and our conference NOTIFY got its 200.
- *   {"cmd":"push","sessions":s,"ms":t,"window":w,"bodyBytes":b} the focus sends message/cpim
- *     on s open sessions, w SENDs in flight per session, for t ms. Each CPIM text starts with
- *     "t=<ms since epoch, sub-ms>;" so the parent can time send -> persisted.
+ *   {"cmd":"push","sessions":s,"ms":t,"window":w,"bodyBytes":b[,"stack":true]} the focus sends
+ *     message/cpim on s open sessions, w SENDs in flight per session, for t ms. Each CPIM text
+ *     starts with "t=<ms since epoch, sub-ms>;" so the parent can time send -> persisted. The
+ *     SENDs are written by bench/lib/lean-push.ts (pre-framed, a cheap load generator) unless
+ *     "stack" asks for MsrpSession.send.
  *   {"cmd":"exit"}
  */
 import { createInterface } from 'node:readline';
@@ -35,6 +37,7 @@ import { answerSetup, buildMsrpOffer, parseMsrpOffer } from '../src/sdp/msrp-off
 import { conferenceInfo } from '../src/sim/conference-info.js';
 import { buildCpim, newImdnMessageId } from '../src/cpim/serialize.js';
 import { buildResourceLists } from '../src/xml/resource-lists.js';
+import { leanSender } from './lib/lean-push.js';
 
 const HOST = '127.0.0.1';
 const ACCEPT = ['message/cpim', 'text/plain', 'message/imdn+xml'];
@@ -240,7 +243,7 @@ function textOf(bytes: number, seed: number): string {
   return s.slice(0, bytes);
 }
 
-async function push(n: number, ms: number, window: number, bodyBytes: number): Promise<unknown> {
+async function push(n: number, ms: number, window: number, bodyBytes: number, stack: boolean): Promise<unknown> {
   const chosen = upList.filter((c) => c.session.state === 'open').slice(0, n);
   const texts = Array.from({ length: 64 }, (_, i) => textOf(bodyBytes, i));
   let sent = 0;
@@ -249,6 +252,8 @@ async function push(n: number, ms: number, window: number, bodyBytes: number): P
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const end = t0 + ms;
+  // The lean sender (bench/lib/lean-push.ts) unless the command asks for the MSRP stack.
+  const lean = stack ? undefined : leanSender(chosen.map((c) => c.session));
   const lane = async (c: Conf, lane: number): Promise<void> => {
     for (let i = 0; performance.now() < end; i++) {
       const body = buildCpim({
@@ -261,7 +266,11 @@ async function push(n: number, ms: number, window: number, bodyBytes: number): P
       });
       sent++;
       try {
-        await c.session.send('message/cpim', body);
+        if (lean === undefined) await c.session.send('message/cpim', body);
+        else {
+          const status = await lean.send(c.session, body);
+          if (status !== 200) throw new Error(`SEND answered ${status}`);
+        }
         acked++;
       } catch (e) {
         failed++;
@@ -271,6 +280,7 @@ async function push(n: number, ms: number, window: number, bodyBytes: number): P
     }
   };
   await Promise.all(chosen.flatMap((c) => Array.from({ length: window }, (_, l) => lane(c, l))));
+  lean?.release();
   return { sessions: chosen.length, sent, acked, failed, ms: performance.now() - t0, cpu: process.cpuUsage(cpu0), errors: Object.fromEntries(errors) };
 }
 
@@ -278,10 +288,10 @@ out({ ready: { factory: `sip:factory@${HOST}:${tcpPort};transport=tcp`, pid: pro
 
 const rl = createInterface({ input: process.stdin });
 for await (const line of rl) {
-  const c = JSON.parse(line) as { cmd: string; hf: string; count: number; inflight: number; rate: number; timeoutMs: number; sessions: number; ms: number; window: number; bodyBytes: number };
+  const c = JSON.parse(line) as { cmd: string; hf: string; count: number; inflight: number; rate: number; timeoutMs: number; sessions: number; ms: number; window: number; bodyBytes: number; stack?: boolean };
   try {
     if (c.cmd === 'sessions') out(await sessions(c.hf, c.count, c.inflight, c.rate, c.timeoutMs));
-    else if (c.cmd === 'push') out(await push(c.sessions, c.ms, c.window, c.bodyBytes));
+    else if (c.cmd === 'push') out(await push(c.sessions, c.ms, c.window, c.bodyBytes, c.stack === true));
     else if (c.cmd === 'exit') break;
   } catch (e) {
     out({ error: String(e) });

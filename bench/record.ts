@@ -15,7 +15,9 @@
  *    messages are counted when SqliteStore.addMessage resolves (committed), and the send ->
  *    committed latency is read from a timestamp the peer writes at the head of each text.
  *
- * Run: npm run bench:record [-- --sessions=10000 --seconds=5 --rows=1,10,100 --window=16]
+ * Run: npm run bench:record [-- --sessions=10000 --seconds=5 --rows=1,10,100 --window=16 --peer=lean|stack]
+ * --peer=stack has the focus send through MsrpSession.send instead of the lean pre-framed
+ * writer (bench/lib/lean-push.ts), which leaves more of the 2 cores to the History Function.
  * (forced GCs through v8.setFlagsFromString('--expose-gc'), see below).
  */
 import v8 from 'node:v8';
@@ -80,6 +82,9 @@ async function main(): Promise<void> {
   const ROWS = arg('rows', '1,10,100').split(',').map(Number);
   const WINDOW = Number(arg('window', '16'));
   const BODY = Number(arg('body', '100'));
+  // lean: the peer frames SENDs itself (bench/lib/lean-push.ts); stack: through MsrpSession.send.
+  const PEER = arg('peer', 'lean');
+  if (PEER !== 'lean' && PEER !== 'stack') throw new Error(`--peer must be lean or stack, got ${PEER}`);
   const INFLIGHT = Number(arg('inflight', '200'));
   // The History Function keeps each factory INVITE's client transaction for Timer M (64*T1 = 32 s,
   // RFC 6026 Accepted state, TCP too) and refuses new client transactions past 10,000
@@ -176,7 +181,7 @@ async function main(): Promise<void> {
       const warm = 500;
       const stats0 = await store.writeStats();
       const before = persisted;
-      const reply = peer.ask({ cmd: 'push', sessions: s, ms: warm + SECONDS * 1000, window: WINDOW, bodyBytes: BODY });
+      const reply = peer.ask({ cmd: 'push', sessions: s, ms: warm + SECONDS * 1000, window: WINDOW, bodyBytes: BODY, stack: PEER === 'stack' });
       await sleep(warm);
       const c0 = persisted;
       const cpu0 = process.cpuUsage();
@@ -250,6 +255,12 @@ async function main(): Promise<void> {
     log(`(bench wall time ${((performance.now() - wall0) / 1000).toFixed(0)} s; last ramp reply ${JSON.stringify(lastReply.errors ?? {})})`);
   } finally {
     if (node !== undefined) await Promise.race([node.close(), sleep(15_000)]);
+    // Ask the peer to exit (so a --cpu-prof given through RECORD_PEER_NODE_ARGS is written), then kill it.
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin?.write(JSON.stringify({ cmd: 'exit' }) + '\n');
+      await Promise.race([exited, sleep(3_000)]);
+    }
     if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
     await Promise.race([store.close(), sleep(5_000)]);
     rmSync(dir, { recursive: true, force: true });

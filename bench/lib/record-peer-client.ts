@@ -25,10 +25,15 @@ export class RecordPeer {
     });
   }
 
-  /** Start bench/record-peer.js (beside this file's directory) as a child process. */
+  /**
+   * Start bench/record-peer.js (beside this file's directory) as a child process.
+   * RECORD_PEER_NODE_ARGS (space-separated) are node flags for the peer alone, for diagnosis:
+   * e.g. "--cpu-prof --cpu-prof-dir=/tmp/peer" (NODE_OPTIONS refuses --cpu-prof).
+   */
   static start(): RecordPeer {
     const peerPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'record-peer.js');
-    return new RecordPeer(spawn(process.execPath, [peerPath], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    const nodeArgs = (process.env.RECORD_PEER_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+    return new RecordPeer(spawn(process.execPath, [...nodeArgs, peerPath], { stdio: ['pipe', 'pipe', 'inherit'] }));
   }
 
   ask(cmd: Record<string, unknown>): Promise<PeerReply> {
