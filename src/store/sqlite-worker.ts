@@ -6,8 +6,8 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { SqliteEngine } from './sqlite-engine.js';
-import { asBuffer, STORE_METHODS, toWire, type Call, type Reply, type WorkerHello, type WorkerInit } from './sqlite-protocol.js';
-import type { NewMessage } from './types.js';
+import { STORE_METHODS, toWire, type Call, type Reply, type WorkerHello, type WorkerInit } from './sqlite-protocol.js';
+import { decodeMessageBatch, encodeReplies, isMessageBatch, type MessageBatch } from './sqlite-batch.js';
 
 const { path, options, port } = workerData as WorkerInit & { port: MessagePort };
 if (parentPort === null) throw new Error('sqlite-worker runs as a worker thread only');
@@ -27,10 +27,6 @@ const methods = new Set<string>(STORE_METHODS);
 
 function start(engine: SqliteEngine, c: Call): Promise<Reply> {
   if (!methods.has(c.method)) return Promise.resolve({ id: c.id, error: { name: 'Error', message: `no store method ${c.method}` } });
-  if (c.method === 'addMessage') {
-    const m = c.args[1] as NewMessage;
-    c.args[1] = { ...m, body: asBuffer(m.body) };
-  }
   const fn = (engine as unknown as Record<string, (...a: unknown[]) => unknown>)[c.method]!;
   let result: Promise<unknown>;
   try {
@@ -47,17 +43,18 @@ function start(engine: SqliteEngine, c: Call): Promise<Reply> {
 const engine = open();
 if (engine !== undefined) {
   port.postMessage({ ready: true } satisfies WorkerHello);
-  // A message is one call, or the calls one tick of the caller made (sqlite.ts send).
-  const take = (m: Call | Call[], into: Promise<Reply>[]): void => {
-    if (Array.isArray(m)) for (const c of m) into.push(start(engine, c));
+  // A port message is one call, or the addMessage calls one tick of the caller made, encoded
+  // (sqlite.ts send, sqlite-batch.ts).
+  const take = (m: Call | MessageBatch, into: Promise<Reply>[]): void => {
+    if (isMessageBatch(m)) for (const c of decodeMessageBatch(m)) into.push(start(engine, c));
     else into.push(start(engine, m));
   };
-  port.on('message', (first: Call | Call[]) => {
+  port.on('message', (first: Call | MessageBatch) => {
     const replies: Promise<Reply>[] = [];
     take(first, replies);
-    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) take(next.message as Call | Call[], replies);
+    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) take(next.message as Call | MessageBatch, replies);
     engine.flush();
     // After 'close' the caller closes its end of the channel, which ends this thread.
-    void Promise.all(replies).then((r) => port.postMessage(r));
+    void Promise.all(replies).then((r) => port.postMessage(encodeReplies(r)));
   });
 }

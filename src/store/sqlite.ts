@@ -16,7 +16,8 @@
  */
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { SqliteEngine, type SqliteEngineOptions } from './sqlite-engine.js';
-import { asBuffer, fromWire, type Call, type Reply, type StoreMethod, type WorkerHello, type WorkerInit } from './sqlite-protocol.js';
+import { asBuffer, fromWire, type Call, type StoreMethod, type WorkerHello, type WorkerInit } from './sqlite-protocol.js';
+import { forEachReply, MessageBatchWriter, type ReplyBatch } from './sqlite-batch.js';
 import type { WriteQueueStats } from './write-queue.js';
 import {
   StoreClosedError,
@@ -68,7 +69,7 @@ export class SqliteStore implements HistoryStore {
     private readonly port: MessagePort | undefined,
     private readonly maxQueued: number,
   ) {
-    port?.on('message', (replies: Reply[]) => this.onReplies(replies));
+    port?.on('message', (replies: ReplyBatch) => this.onReplies(replies));
   }
 
   /** Opens (creating the directory and file when missing) and migrates; ':memory:' for a throwaway database. */
@@ -215,22 +216,14 @@ export class SqliteStore implements HistoryStore {
       if (method === 'addMessage') {
         // The hot path: messages added during one turn of the event loop (every socket read
         // of the poll phase) travel as one port message, posted from setImmediate: one
-        // wake-up of the worker and one clone instead of one per message (bench/record:
-        // postMessage went from 11% to 4% of the main thread). The arguments are snapshot
-        // now, so later changes to the caller's buffer or arrays do not reach the store (the
-        // contract of every backend).
-        // The body is copied into an ArrayBuffer of its own and handed over (transferred), not
-        // cloned: a clone copies a view's whole backing store, which for a Buffer is often a
-        // shared 8 KiB pool slab or a 64 KiB socket read.
+        // wake-up of the worker and one binary buffer, transferred, instead of a clone per
+        // message (sqlite-batch.ts). Each message is encoded now, so later changes to the
+        // caller's buffer or arrays do not reach the store (the contract of every backend).
         const [historyId, m] = args as [string, NewMessage];
-        const body = new Uint8Array(m.body);
-        this.transfer.push(body.buffer);
-        const snap = { ...m, body: body as Buffer, recipients: [...m.recipients] } satisfies NewMessage;
-        if (m.cpimHeaders !== undefined) snap.cpimHeaders = m.cpimHeaders.map((h) => ({ ...h }));
-        if (this.outbox.length === 0) setImmediate(this.flushOutbox);
-        this.outbox.push({ id, method, args: [historyId, snap] });
+        if (this.batch.count === 0) setImmediate(this.flushOutbox);
+        this.batch.append(id, historyId, m);
       } else {
-        // Anything else is cloned now, after what is waiting in the outbox (call order).
+        // Anything else is cloned now, after the messages waiting in the batch (call order).
         this.flushOutbox();
         this.port!.postMessage({ id, method, args } satisfies Call);
       }
@@ -239,23 +232,21 @@ export class SqliteStore implements HistoryStore {
     });
   }
 
-  private readonly outbox: Call[] = [];
-  private transfer: ArrayBuffer[] = [];
+  private readonly batch = new MessageBatchWriter();
   private readonly flushOutbox = (): void => {
-    if (this.dead !== undefined || this.outbox.length === 0) return;
-    this.port!.postMessage(this.outbox.length === 1 ? this.outbox[0] : this.outbox, this.transfer);
-    this.outbox.length = 0;
-    this.transfer = [];
+    if (this.dead !== undefined) return;
+    const b = this.batch.take();
+    if (b !== undefined) this.port!.postMessage(b, [b.buffer]);
   };
 
-  private onReplies(replies: Reply[]): void {
-    for (const r of replies) {
-      const p = this.pending.get(r.id);
-      if (p === undefined) continue;
-      this.pending.delete(r.id);
-      if (r.error !== undefined) p.reject(fromWire(r.error));
-      else p.resolve(r.value);
-    }
+  private onReplies(replies: ReplyBatch): void {
+    forEachReply(replies, (id, value, error) => {
+      const p = this.pending.get(id);
+      if (p === undefined) return;
+      this.pending.delete(id);
+      if (error !== undefined) p.reject(fromWire(error));
+      else p.resolve(value);
+    });
     if (this.pending.size === 0) this.port?.unref();
   }
 
