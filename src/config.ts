@@ -113,6 +113,8 @@ const HistorySchema = z
             messageTimeoutMs: z.number().int().positive().default(30_000),
             /** A connection carrying no session is closed after this long (RFC 4975 gives no figure). */
             unboundIdleTimeoutMs: z.number().int().positive().default(60_000),
+            /** The responses of one event-loop turn in one write; false: one write each (Wireshark's MSRP dissector reads only a segment's first frame). */
+            coalesceResponses: z.boolean().default(true),
           })
           .strict()
           .default({}),

@@ -44,6 +44,14 @@ export interface MsrpLimits {
   closeLingerMs: number;
   /** Bytes that may wait in a connection's send queue before a send is refused. */
   maxPendingWriteBytes: number;
+  /**
+   * Responses a connection writes in one turn of the event loop leave in one write (one
+   * TCP segment when they fit) instead of one write each: under load, one system call for
+   * the 200s of a whole committed batch. Any MSRP peer reads the stream as usual (RFC 4975
+   * frames are delimited by their end-lines), but Wireshark's MSRP dissector decodes only
+   * the first frame of a TCP segment: false writes each response on its own, for captures.
+   */
+  coalesceResponses: boolean;
   /** Open connections, inbound and outbound together; more are refused. */
   maxConnections: number;
   /** Inbound connections from one IP address; more are refused (maxConnections still applies). */
@@ -76,6 +84,7 @@ export const DEFAULT_MSRP_LIMITS: MsrpLimits = {
   connectTimeoutMs: 10_000,
   closeLingerMs: 2_000,
   maxPendingWriteBytes: 1024 * 1024,
+  coalesceResponses: true,
   maxConnections: 1024,
   maxConnectionsPerIp: 64,
   messageTimeoutMs: 30_000,

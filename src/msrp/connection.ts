@@ -75,6 +75,12 @@ export class MsrpConnection {
   pins = 0;
   private readonly parser: MsrpStreamParser;
   private readonly pending = new Map<string, Pending>();
+  /** Responses written this tick wait in the socket (cork) until the next tick (limits.coalesceResponses). */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
   private state: 'open' | 'closing' | 'closed' = 'open';
   private lastActivity: number;
   private idleTimer: TimerHandle | undefined;
@@ -175,6 +181,11 @@ export class MsrpConnection {
       return;
     }
     this.touch();
+    if (!this.corked && this.ctx.limits.coalesceResponses) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.socket.write(bytes);
     if (debugOn(this.ctx.logger)) this.ctx.logger.debug({ ...this.logFields(), tid: req.transactionId, code }, 'msrp response sent');
   }

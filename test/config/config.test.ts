@@ -42,7 +42,7 @@ test('overload limits (issue 6): defaults, and bad values refused with the field
   assert.equal(c.sip.limits.messageTimeoutMs, 30_000);
   assert.equal(c.sip.limits.maxConnectionsPerIp, 128);
   assert.equal(c.sip.maxServerTransactionsPerSource, undefined, 'unset: maxServerTransactions applies');
-  assert.deepEqual(c.history.msrp.limits, { maxConnections: 1024, maxConnectionsPerIp: 64, messageTimeoutMs: 30_000, unboundIdleTimeoutMs: 60_000 });
+  assert.deepEqual(c.history.msrp.limits, { maxConnections: 1024, maxConnectionsPerIp: 64, messageTimeoutMs: 30_000, unboundIdleTimeoutMs: 60_000, coalesceResponses: true });
   const set = parseConfig({ sip: { maxServerTransactionsPerSource: 500, limits: { messageTimeoutMs: 5000, maxConnectionsPerIp: 4 } }, history: { msrp: { limits: { maxConnectionsPerIp: 2 } } } });
   assert.equal(set.sip.maxServerTransactionsPerSource, 500);
   assert.equal(set.sip.limits.messageTimeoutMs, 5000);

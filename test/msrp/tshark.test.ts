@@ -21,8 +21,11 @@ function tshark(file: string, port: number, filter: string, fields: string[]): s
 }
 
 test('RFC 4975 §9: tshark dissects a captured MSRP exchange with no malformed packet', { skip, timeout: 60_000 }, async () => {
-  const a = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 } });
-  const b = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 } });
+  // Wireshark's dissector reads only the first MSRP frame of a TCP segment: one write per
+  // response here, so each 200 is a packet of its own (limits.coalesceResponses).
+  const limits = { coalesceResponses: false };
+  const a = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits });
+  const b = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits });
   const port = b.port!;
   const cap = await startCapture([port], 40_000);
   try {

@@ -1,0 +1,78 @@
+// limits.coalesceResponses: the responses one connection writes in one event-loop turn leave
+// in one write (one TCP segment), or, switched off, each in a write of its own.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { MsrpEndpoint } from '../../src/msrp/endpoint.js';
+import type { MsrpMessage } from '../../src/msrp/message.js';
+import { crlf } from './fixtures.js';
+import { rawConnect } from './helpers.js';
+
+const T = { timeout: 10_000 };
+const PEER = 'msrp://127.0.0.1:7777/peerSession1;tcp';
+
+function send(tid: string, to: string, body?: string): string {
+  const lines = [`MSRP ${tid} SEND`, `To-Path: ${to}`, `From-Path: ${PEER}`, `Message-ID: m-${tid}`];
+  if (body === undefined) return crlf([...lines, `-------${tid}$`]);
+  return crlf([...lines, `Byte-Range: 1-${body.length}/${body.length}`, 'Content-Type: text/plain', '', body, `-------${tid}$`]);
+}
+
+/** Binds a session over a raw connection, then sends 5 SENDs in one write and counts how the 5 responses were written. */
+async function fiveResponses(coalesceResponses: boolean): Promise<{ writes: number; writevs: number[]; codes: number[] }> {
+  const ep = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits: { coalesceResponses } });
+  const s = ep.createSession({ localUriHost: '127.0.0.1' });
+  s.accept([PEER]);
+  const c = await rawConnect(ep.port!);
+  try {
+    c.write(send('bind1', s.localUri));
+    assert.equal((await c.next()).kind, 'response');
+    // The server side's socket is private to MsrpConnection: watch how Writable hands it bytes.
+    const socket = (s.connection as unknown as { socket: Socket }).socket;
+    const counts = { writes: 0, writevs: [] as number[] };
+    const write = socket._write.bind(socket);
+    const writev = socket._writev!.bind(socket);
+    socket._write = (chunk, enc, cb) => {
+      counts.writes++;
+      write(chunk, enc, cb);
+    };
+    socket._writev = (chunks, cb) => {
+      counts.writevs.push(chunks.length);
+      writev(chunks, cb);
+    };
+    let got = 0;
+    s.on('message', () => void got++);
+    c.write(['t1', 't2', 't3', 't4', 't5'].map((t) => send(t, s.localUri, `hello ${t}`)).join(''));
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r: MsrpMessage = await c.next();
+      codes.push(r.kind === 'response' ? r.code : 0);
+    }
+    assert.equal(got, 5);
+    return { ...counts, codes };
+  } finally {
+    c.socket.destroy();
+    await ep.close();
+  }
+}
+
+test('coalesceResponses (default): 5 SENDs read together are answered in one write of 5 frames', T, async () => {
+  const r = await fiveResponses(true);
+  assert.deepEqual(r.codes, [200, 200, 200, 200, 200]);
+  assert.deepEqual(r.writevs, [5]);
+  assert.equal(r.writes, 0);
+});
+
+test('coalesceResponses: false: each of the 5 responses is a write of its own (a packet each for Wireshark)', T, async () => {
+  const r = await fiveResponses(false);
+  assert.deepEqual(r.codes, [200, 200, 200, 200, 200]);
+  assert.equal(r.writes, 5);
+  assert.deepEqual(r.writevs, []);
+});
+
+test('the default is on, and the config carries the switch to the endpoint', async () => {
+  const { DEFAULT_MSRP_LIMITS } = await import('../../src/msrp/config.js');
+  const { parseConfig } = await import('../../src/config.js');
+  assert.equal(DEFAULT_MSRP_LIMITS.coalesceResponses, true);
+  assert.equal(parseConfig({}).history.msrp.limits.coalesceResponses, true);
+  assert.equal(parseConfig({ history: { msrp: { limits: { coalesceResponses: false } } } }).history.msrp.limits.coalesceResponses, false);
+});
