@@ -32,9 +32,17 @@ class LeanConnection {
     this.saved = socket.listeners('data') as Listener[];
     socket.removeAllListeners('data');
     socket.on('data', this.onData);
+    socket.once('close', this.onClose);
   }
 
+  /** A closed connection answers nothing more: what waits fails (status 0). */
+  private readonly onClose = (): void => {
+    for (const done of this.waiting.values()) done(0);
+    this.waiting.clear();
+  };
+
   write(frame: string, tid: string, done: (status: number) => void): void {
+    if (this.socket.destroyed) return done(0);
     this.waiting.set(tid, done);
     if (!this.corked) {
       this.corked = true;
@@ -70,6 +78,10 @@ class LeanConnection {
     this.acc = this.acc.slice(at);
   }
 
+  debugState(): string {
+    return `${this.waiting.size} waiting, unread ${JSON.stringify(this.acc.slice(0, 300))}`;
+  }
+
   get idle(): boolean {
     return this.waiting.size === 0 && this.acc.length === 0;
   }
@@ -77,6 +89,7 @@ class LeanConnection {
   /** Hands the socket back to its MsrpConnection (call only when idle). */
   release(): void {
     this.socket.removeListener('data', this.onData);
+    this.socket.removeListener('close', this.onClose);
     for (const l of this.saved) this.socket.on('data', l);
   }
 }
@@ -116,7 +129,7 @@ export function leanSender(sessions: readonly MsrpSession[]): LeanSender {
     },
     release() {
       for (const lean of byConn.values()) {
-        if (!lean.idle) throw new Error('lean push released with responses outstanding');
+        if (!lean.idle) throw new Error(`lean push released with responses outstanding: ${lean.debugState()}`);
         lean.release();
       }
     },

@@ -26,6 +26,12 @@ export function procCpuMs(pid: number): number | undefined {
   return f === undefined ? undefined : ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
 }
 
+/** utime + stime in ms of one thread (task) of a process, or undefined when it is gone; the main thread's tid is the pid. */
+export function threadCpuMs(pid: number, tid: number): number | undefined {
+  const f = statFields(`${pid}/task/${tid}`);
+  return f === undefined ? undefined : ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
 /** CPU ms of a process plus its live children (one level), or undefined when it is gone. */
 export function procTreeCpuMs(pid: number): number | undefined {
   let total = procCpuMs(pid);

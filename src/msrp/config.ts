@@ -42,7 +42,11 @@ export interface MsrpLimits {
   connectTimeoutMs: number;
   /** After close(), how long queued bytes may drain before the socket is destroyed. */
   closeLingerMs: number;
-  /** Bytes that may wait in a connection's send queue before a send is refused. */
+  /**
+   * Bytes that may wait in a connection's send queue before a send of ours is refused; past
+   * it, a peer's requests are no longer read until it has read our responses, and at four
+   * times it the connection is closed (the peer reads nothing).
+   */
   maxPendingWriteBytes: number;
   /**
    * Responses a connection writes in one turn of the event loop leave in one write (one

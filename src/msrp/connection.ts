@@ -61,6 +61,9 @@ interface Pending {
 
 let nextId = 1;
 
+/** A connection whose unread responses reach this many times maxPendingWriteBytes is closed. */
+const RESPONSE_QUEUE_HARD_LIMIT = 4;
+
 export class MsrpConnection {
   readonly id = `MSRP-${nextId++}`;
   readonly remoteAddress: string;
@@ -80,7 +83,27 @@ export class MsrpConnection {
   private readonly uncork = (): void => {
     this.corked = false;
     this.socket.uncork();
+    this.holdIfBacklogged();
   };
+  /** Reading is paused while the peer leaves our responses unread (holdIfBacklogged). */
+  private held = false;
+
+  /**
+   * Backpressure: while more than maxPendingWriteBytes of responses wait for the peer to
+   * read them, we read no more of its requests (each would add a response); reading resumes
+   * once the queue has drained. A peer with many requests in flight (one connection carrying
+   * a thousand sessions) is slowed, not cut off.
+   */
+  private holdIfBacklogged(): void {
+    if (this.held || this.state !== 'open' || this.socket.writableLength <= this.ctx.limits.maxPendingWriteBytes) return;
+    this.held = true;
+    this.socket.pause();
+    this.ctx.logger.info({ ...this.logFields(), queued: this.socket.writableLength }, 'msrp peer is slow to read its responses: reading paused');
+    this.socket.once('drain', () => {
+      this.held = false;
+      if (this.state === 'open') this.socket.resume();
+    });
+  }
   private state: 'open' | 'closing' | 'closed' = 'open';
   private lastActivity: number;
   private idleTimer: TimerHandle | undefined;
@@ -174,9 +197,13 @@ export class MsrpConnection {
       this.ctx.logger.debug({ ...this.logFields(), tid: req.transactionId, err: e }, 'cannot build msrp response');
       return;
     }
-    if (this.socket.writableLength + bytes.length > this.ctx.limits.maxPendingWriteBytes) {
-      // A peer that sends requests but does not read our responses would grow this queue
-      // without bound; it is not going to read the next one either.
+    const limit = this.ctx.limits.maxPendingWriteBytes;
+    // Responses held back this tick (coalesceResponses) count in writableLength too: hand
+    // them to the kernel first, so only bytes the peer has not read are judged below.
+    if (this.corked && this.socket.writableLength + bytes.length > limit) this.uncork();
+    if (this.socket.writableLength + bytes.length > RESPONSE_QUEUE_HARD_LIMIT * limit) {
+      // Reading stopped at `limit` (below), and still the answers to what was read before
+      // pile up: the peer reads nothing.
       this.destroy('peer does not read its responses');
       return;
     }
@@ -187,6 +214,7 @@ export class MsrpConnection {
       process.nextTick(this.uncork);
     }
     this.socket.write(bytes);
+    if (!this.corked) this.holdIfBacklogged();
     if (debugOn(this.ctx.logger)) this.ctx.logger.debug({ ...this.logFields(), tid: req.transactionId, code }, 'msrp response sent');
   }
 

@@ -76,3 +76,39 @@ test('the default is on, and the config carries the switch to the endpoint', asy
   assert.equal(parseConfig({}).history.msrp.limits.coalesceResponses, true);
   assert.equal(parseConfig({ history: { msrp: { limits: { coalesceResponses: false } } } }).history.msrp.limits.coalesceResponses, false);
 });
+
+test('backpressure: a peer that stops reading its responses is read no further, not cut off; reading resumes when it reads', { timeout: 30_000 }, async () => {
+  const ep = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits: { maxPendingWriteBytes: 64 * 1024 } });
+  const s = ep.createSession({ localUriHost: '127.0.0.1' });
+  s.accept([PEER]);
+  const c = await rawConnect(ep.port!);
+  try {
+    c.write(send('bind1', s.localUri));
+    assert.equal((await c.next()).kind, 'response');
+    let got = 0;
+    s.on('message', () => void got++);
+    // The peer stops reading, then sends 40,000 SENDs (~8 MB): their responses (~6 MB) can
+    // not all fit in the socket buffers, so ours back up past maxPendingWriteBytes.
+    c.socket.pause();
+    const N = 40_000;
+    const text = Array.from({ length: N }, (_, i) => send(`t${i}x`, s.localUri, `message number ${i}`)).join('');
+    c.socket.write(text);
+    // Wait for the count to stop moving: we stopped reading.
+    let last = -1;
+    for (let i = 0; i < 100 && got !== last; i++) {
+      last = got;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(got > 0 && got < N, `received ${got} of ${N} while the peer read nothing`);
+    assert.equal(s.connection?.isOpen, true, 'the connection stays open');
+    // The peer reads again: every SEND is received and answered 200.
+    c.socket.resume();
+    let ok = 0;
+    for (let i = 0; i < N; i++) if ((await c.next()).kind === 'response') ok++;
+    assert.equal(ok, N);
+    assert.equal(got, N);
+  } finally {
+    c.socket.destroy();
+    await ep.close();
+  }
+});
