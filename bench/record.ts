@@ -16,6 +16,7 @@
  *    committed latency is read from a timestamp the peer writes at the head of each text.
  *
  * Run: npm run bench:record [-- --sessions=10000 --seconds=5 --rows=1,10,100 --window=16 --peer=lean|stack]
+ * --heap-snapshot=FILE writes V8's heap snapshot once every session is up (what sessions keep).
  * --peer=stack has the focus send through MsrpSession.send instead of the lean pre-framed
  * writer (bench/lib/lean-push.ts), which leaves more of the 2 cores to the History Function.
  * (forced GCs through v8.setFlagsFromString('--expose-gc'), see below).
@@ -172,6 +173,8 @@ async function main(): Promise<void> {
       }
     }
     const memN = await settledMemory();
+    // --heap-snapshot=FILE: V8's heap snapshot with every session up (what a session keeps).
+    if (arg('heap-snapshot', '') !== '') console.error(`heap snapshot: ${v8.writeHeapSnapshot(arg('heap-snapshot', ''))}`);
     const perSession = reached > 0 ? (memN.rss - mem0.rss) / reached : NaN;
 
     // ---- Phase 2: throughput ----
@@ -233,6 +236,7 @@ async function main(): Promise<void> {
     log();
     log(`- machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${(totalmem() / 1024 ** 3).toFixed(0)} GB, ${machine.platform}; node ${machine.node}`);
     log(`- load average at start: ${machine.loadavg}; at end: ${loadEnd}`);
+    log(`- node flags of the History Function's process: ${process.execArgv.length > 0 ? process.execArgv.join(' ') : 'none'} (npm start and npm run bench:record give --max-semi-space-size=64)`);
     log(`- History Function: startHistoryNode (maxSessions 20,000) over SqliteStore (WAL, worker thread, synchronous=normal) in ${tmpdir()}; peer (clients + focus) in a separate process; SIP over TCP, MSRP over one TCP connection, 127.0.0.1`);
     log(`- ramp: ${INFLIGHT} REFERs in flight and ${RATE} REFERs/s at most; a session counts when the focus's MSRP session is bound and its conference NOTIFY got 200`);
     log();
