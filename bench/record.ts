@@ -15,7 +15,7 @@
  *    messages are counted when SqliteStore.addMessage resolves (committed), and the send ->
  *    committed latency is read from a timestamp the peer writes at the head of each text.
  *
- * Run: npm run bench:record [-- --sessions=10000 --seconds=5 --rows=1,10,100 --window=16 --peer=lean|stack]
+ * Run: npm run bench:record [-- --sessions=10000 --seconds=5 --rows=1,10,100,1000 --window=16 --peer=lean|stack]
  * --heap-snapshot=FILE writes V8's heap snapshot once every session is up (what sessions keep).
  * --peer=stack has the focus send through MsrpSession.send instead of the lean pre-framed
  * writer (bench/lib/lean-push.ts), which leaves more of the 2 cores to the History Function.
@@ -81,7 +81,7 @@ async function settledMemory(): Promise<NodeJS.MemoryUsage> {
 async function main(): Promise<void> {
   const N = Number(arg('sessions', '10000'));
   const SECONDS = Number(arg('seconds', '5'));
-  const ROWS = arg('rows', '1,10,100').split(',').map(Number);
+  const ROWS = arg('rows', '1,10,100,1000').split(',').map(Number);
   const WINDOW = Number(arg('window', '16'));
   const BODY = Number(arg('body', '100'));
   // lean: the peer frames SENDs itself (bench/lib/lean-push.ts); stack: through MsrpSession.send.
