@@ -64,15 +64,16 @@ export function isAlpha(c: number): boolean {
 }
 
 /** utf8text (§9): HTAB / %x20-7E / UTF8-NONASCII; undefined when the bytes are not that. */
-export function utf8Text(b: Buffer): string | undefined {
+export function utf8Text(b: Buffer, start = 0, end = b.length): string | undefined {
   let ascii = true;
-  for (const c of b) {
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
     if ((c < 0x20 && c !== 0x09) || c === 0x7f) return undefined;
     if (c >= 0x80) ascii = false;
   }
-  if (ascii) return b.toString('latin1');
+  if (ascii) return b.toString('latin1', start, end);
   try {
-    return utf8.decode(b);
+    return utf8.decode(b.subarray(start, end));
   } catch {
     return undefined;
   }

@@ -220,28 +220,29 @@ export class MsrpStreamParser {
       }
       return this.fatal(`end-line ${JSON.stringify(view.toString('latin1', 0, Math.min(idx, 80)))} does not close transaction ${this.tid}`, 'end-line-mismatch');
     }
-    this.headerLine(view.subarray(0, idx));
+    this.headerLine(view, idx);
     this.headBytes += idx + 2;
     this.consume(idx + 2);
     if (this.headBytes > this.limits.maxHeaderBytes) return this.skipOversizedHead();
     return undefined;
   }
 
-  private headerLine(line: Buffer): void {
+  /** The header field in line[0, end) (read in place: no view of the line is made). */
+  private headerLine(line: Buffer, end: number): void {
     let i = 0;
-    if (!isAlpha(line[0] ?? 0)) {
+    if (end === 0 || !isAlpha(line[0]!)) {
       this.fail('header line does not start with a name', 'bad-header');
       return;
     }
-    while (i < line.length && isTokenChar(line[i]!)) i++;
-    if (line[i] !== 0x3a) {
-      this.fail(`invalid header name ${JSON.stringify(line.toString('latin1', 0, Math.min(i + 1, 60)))}`, 'bad-header');
+    while (i < end && isTokenChar(line[i]!)) i++;
+    if (i >= end || line[i] !== 0x3a) {
+      this.fail(`invalid header name ${JSON.stringify(line.toString('latin1', 0, Math.min(i + 1, 60, end)))}`, 'bad-header');
       return;
     }
     const name = line.toString('latin1', 0, i);
     i++;
-    while (line[i] === 0x20 || line[i] === 0x09) i++;
-    const value = utf8Text(line.subarray(i));
+    while (i < end && (line[i] === 0x20 || line[i] === 0x09)) i++;
+    const value = utf8Text(line, i, end);
     if (value === undefined) {
       this.fail(`invalid characters in ${name}`, 'bad-header');
       return;
