@@ -5,8 +5,9 @@
  * By default the engine runs on a worker thread of its own: better-sqlite3 is synchronous
  * and most of a message's cost is native SQLite work (the row, the (history, seq) index,
  * the FTS5 postings, the commit), which would otherwise take the event loop from the SIP
- * and MSRP stacks. The caller's thread only clones the call into a MessagePort (the clone
- * is taken at call time, so callers may reuse their buffers at once); the worker takes in
+ * and MSRP stacks. The caller's thread only hands the call to a MessagePort, taken at call
+ * time so callers may reuse their buffers at once (addMessage calls are encoded into one
+ * binary buffer per event-loop turn, sqlite-batch.ts; others are cloned); the worker takes in
  * every call waiting, commits their writes in one transaction, and answers. Calls run in
  * call order, so a read sees every write issued before it. `thread: 'inline'` runs the
  * engine on the caller's thread instead (tools, debugging); the semantics are the same.
