@@ -6,7 +6,9 @@ import type { Socket } from 'node:net';
 import { MsrpEndpoint } from '../../src/msrp/endpoint.js';
 import type { MsrpMessage } from '../../src/msrp/message.js';
 import { crlf } from './fixtures.js';
-import { rawConnect } from './helpers.js';
+import { rawConnect, type FrameReader } from './helpers.js';
+import type { MsrpLimitsInput } from '../../src/msrp/config.js';
+import type { MsrpSession } from '../../src/msrp/session.js';
 
 const T = { timeout: 10_000 };
 const PEER = 'msrp://127.0.0.1:7777/peerSession1;tcp';
@@ -17,15 +19,21 @@ function send(tid: string, to: string, body?: string): string {
   return crlf([...lines, `Byte-Range: 1-${body.length}/${body.length}`, 'Content-Type: text/plain', '', body, `-------${tid}$`]);
 }
 
-/** Binds a session over a raw connection, then sends 5 SENDs in one write and counts how the 5 responses were written. */
-async function fiveResponses(coalesceResponses: boolean): Promise<{ writes: number; writevs: number[]; codes: number[] }> {
-  const ep = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits: { coalesceResponses } });
+/** An endpoint with `limits`, a session bound (binding SEND answered) over a raw connection. */
+async function boundSession(limits: MsrpLimitsInput): Promise<{ ep: MsrpEndpoint; s: MsrpSession; c: FrameReader }> {
+  const ep = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits });
   const s = ep.createSession({ localUriHost: '127.0.0.1' });
   s.accept([PEER]);
   const c = await rawConnect(ep.port!);
+  c.write(send('bind1', s.localUri));
+  assert.equal((await c.next()).kind, 'response');
+  return { ep, s, c };
+}
+
+/** Binds a session over a raw connection, then sends 5 SENDs in one write and counts how the 5 responses were written. */
+async function fiveResponses(coalesceResponses: boolean): Promise<{ writes: number; writevs: number[]; codes: number[] }> {
+  const { ep, s, c } = await boundSession({ coalesceResponses });
   try {
-    c.write(send('bind1', s.localUri));
-    assert.equal((await c.next()).kind, 'response');
     // The server side's socket is private to MsrpConnection: watch how Writable hands it bytes.
     const socket = (s.connection as unknown as { socket: Socket }).socket;
     const counts = { writes: 0, writevs: [] as number[] };
@@ -78,13 +86,8 @@ test('the default is on, and the config carries the switch to the endpoint', asy
 });
 
 test('backpressure: a peer that stops reading its responses is read no further, not cut off; reading resumes when it reads', { timeout: 30_000 }, async () => {
-  const ep = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits: { maxPendingWriteBytes: 64 * 1024 } });
-  const s = ep.createSession({ localUriHost: '127.0.0.1' });
-  s.accept([PEER]);
-  const c = await rawConnect(ep.port!);
+  const { ep, s, c } = await boundSession({ maxPendingWriteBytes: 64 * 1024 });
   try {
-    c.write(send('bind1', s.localUri));
-    assert.equal((await c.next()).kind, 'response');
     let got = 0;
     s.on('message', () => void got++);
     // The peer stops reading, then sends 40,000 SENDs (~8 MB): their responses (~6 MB) can
