@@ -87,6 +87,8 @@ export class MsrpConnection {
   };
   /** Reading is paused while the peer leaves our responses unread (holdIfBacklogged). */
   private held = false;
+  /** Closes a held connection whose peer reads nothing for messageTimeoutMs. */
+  private holdTimer: TimerHandle | undefined;
 
   /**
    * Backpressure: while more than maxPendingWriteBytes of responses wait for the peer to
@@ -96,10 +98,18 @@ export class MsrpConnection {
    */
   private holdIfBacklogged(): void {
     if (this.held || this.state !== 'open' || this.socket.writableLength <= this.ctx.limits.maxPendingWriteBytes) return;
+    // 'drain' comes only after a write was refused (the queue passed the socket's high-water
+    // mark): below that, reading is not paused, as nothing would resume it.
+    if (!this.socket.writableNeedDrain) return;
     this.held = true;
     this.socket.pause();
     this.ctx.logger.info({ ...this.logFields(), queued: this.socket.writableLength }, 'msrp peer is slow to read its responses: reading paused');
+    // A peer that reads nothing for as long as a frame may take (messageTimeoutMs) is gone.
+    const limit = this.ctx.limits.messageTimeoutMs;
+    this.holdTimer = this.ctx.clock.setTimer(limit, () => this.destroy(`peer read none of its responses for ${limit} ms`));
     this.socket.once('drain', () => {
+      this.holdTimer?.cancel();
+      this.holdTimer = undefined;
       this.held = false;
       if (this.state === 'open') this.socket.resume();
     });
@@ -329,6 +339,7 @@ export class MsrpConnection {
     this.state = 'closed';
     this.idleTimer?.cancel();
     this.lingerTimer?.cancel();
+    this.holdTimer?.cancel();
     this.deadline.cancel();
     this.failPending(this.closeReason);
     this.ctx.logger.debug({ ...this.logFields(), reason: this.closeReason }, 'msrp connection closed');

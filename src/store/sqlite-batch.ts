@@ -43,7 +43,19 @@ export class MessageBatchWriter {
   private at = 0;
   count = 0;
 
+  /** Encodes one message; if it throws (a malformed message), the batch is left as it was. */
   append(id: number, historyId: string, m: NewMessage): void {
+    const start = this.at;
+    try {
+      this.encode(id, historyId, m);
+    } catch (e) {
+      this.at = start;
+      throw e;
+    }
+    this.count++;
+  }
+
+  private encode(id: number, historyId: string, m: NewMessage): void {
     this.f64(id);
     this.f64(m.at);
     this.str(historyId);
@@ -67,7 +79,6 @@ export class MessageBatchWriter {
     this.buf.writeUInt32LE(body.length, this.at);
     this.buf.set(body, this.at + 4);
     this.at += 4 + body.length;
-    this.count++;
   }
 
   /** The batch so far, copied out into an ArrayBuffer of its own (undefined when empty); the writer starts afresh. */

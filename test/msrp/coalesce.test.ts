@@ -7,8 +7,9 @@ import { MsrpEndpoint } from '../../src/msrp/endpoint.js';
 import type { MsrpMessage } from '../../src/msrp/message.js';
 import { crlf } from './fixtures.js';
 import { rawConnect, type FrameReader } from './helpers.js';
-import type { MsrpLimitsInput } from '../../src/msrp/config.js';
+import type { MsrpLimitsInput, MsrpLogger } from '../../src/msrp/config.js';
 import type { MsrpSession } from '../../src/msrp/session.js';
+import { FakeClock } from '../../src/sip/clock.js';
 
 const T = { timeout: 10_000 };
 const PEER = 'msrp://127.0.0.1:7777/peerSession1;tcp';
@@ -20,8 +21,8 @@ function send(tid: string, to: string, body?: string): string {
 }
 
 /** An endpoint with `limits`, a session bound (binding SEND answered) over a raw connection. */
-async function boundSession(limits: MsrpLimitsInput): Promise<{ ep: MsrpEndpoint; s: MsrpSession; c: FrameReader }> {
-  const ep = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits });
+async function boundSession(limits: MsrpLimitsInput, clock?: FakeClock, logger?: MsrpLogger): Promise<{ ep: MsrpEndpoint; s: MsrpSession; c: FrameReader }> {
+  const ep = await MsrpEndpoint.create({ listen: { address: '127.0.0.1', port: 0 }, limits, ...(clock !== undefined ? { clock } : {}), ...(logger !== undefined ? { logger } : {}) });
   const s = ep.createSession({ localUriHost: '127.0.0.1' });
   s.accept([PEER]);
   const c = await rawConnect(ep.port!);
@@ -110,6 +111,39 @@ test('backpressure: a peer that stops reading its responses is read no further, 
     for (let i = 0; i < N; i++) if ((await c.next()).kind === 'response') ok++;
     assert.equal(ok, N);
     assert.equal(got, N);
+  } finally {
+    c.socket.destroy();
+    await ep.close();
+  }
+});
+
+test('backpressure: a peer that reads none of its responses for messageTimeoutMs is closed', { timeout: 30_000 }, async () => {
+  const clock = new FakeClock();
+  const reasons: string[] = [];
+  const note = (o: object): void => {
+    const r = (o as { reason?: unknown }).reason;
+    if (typeof r === 'string') reasons.push(r);
+  };
+  const logger: MsrpLogger = { isLevelEnabled: () => false, debug: note, info: note, warn: note, error: note };
+  const { ep, s, c } = await boundSession({ maxPendingWriteBytes: 64 * 1024, messageTimeoutMs: 30_000 }, clock, logger);
+  try {
+    let got = 0;
+    s.on('message', () => void got++);
+    c.socket.pause();
+    const N = 40_000;
+    c.socket.write(Array.from({ length: N }, (_, i) => send(`t${i}x`, s.localUri, `message number ${i}`)).join(''));
+    let last = -1;
+    for (let i = 0; i < 100 && got !== last; i++) {
+      last = got;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(got < N, `received ${got} of ${N}`);
+    const conn = s.connection!;
+    clock.advance(29_000);
+    assert.equal(conn.isOpen, true, 'still open before messageTimeoutMs');
+    clock.advance(1_000);
+    assert.equal(conn.isOpen, false, 'closed once the peer has read nothing for messageTimeoutMs');
+    assert.ok(reasons.some((r) => /read none of its responses for 30000 ms/.test(r)), reasons.join('; '));
   } finally {
     c.socket.destroy();
     await ep.close();

@@ -96,3 +96,19 @@ test('replies: numeric results packed, others kept, all delivered in id order', 
     [6, undefined, undefined],
   ]);
 });
+
+test('a message that cannot be encoded is refused alone: the batch keeps the others intact', () => {
+  const w = new MessageBatchWriter();
+  w.append(1, 'h', full);
+  // A caller bug (e.g. an undefined recipient) throws part-way through the encoding...
+  assert.throws(() => w.append(2, 'h', { ...bare, recipients: [undefined as unknown as string] }));
+  assert.throws(() => w.append(3, 'h', { ...bare, sender: undefined as unknown as string }));
+  assert.equal(w.count, 1);
+  // ...and leaves nothing behind that the next message or the worker would trip over.
+  w.append(4, 'h', bare);
+  assert.deepEqual(decodeMessageBatch(w.take()!).map((c) => c.id), [1, 4]);
+  assert.throws(() => w.append(5, 'h', { ...bare, body: undefined as unknown as Buffer }));
+  assert.equal(w.take(), undefined);
+  w.append(6, 'h', bare);
+  assert.deepEqual(decodeMessageBatch(w.take()!).map((c) => c.id), [6]);
+});
