@@ -90,30 +90,6 @@ export class MsrpConnection {
   /** Closes a held connection whose peer reads nothing for messageTimeoutMs. */
   private holdTimer: TimerHandle | undefined;
 
-  /**
-   * Backpressure: while more than maxPendingWriteBytes of responses wait for the peer to
-   * read them, we read no more of its requests (each would add a response); reading resumes
-   * once the queue has drained. A peer with many requests in flight (one connection carrying
-   * a thousand sessions) is slowed, not cut off.
-   */
-  private holdIfBacklogged(): void {
-    if (this.held || this.state !== 'open' || this.socket.writableLength <= this.ctx.limits.maxPendingWriteBytes) return;
-    // 'drain' comes only after a write was refused (the queue passed the socket's high-water
-    // mark): below that, reading is not paused, as nothing would resume it.
-    if (!this.socket.writableNeedDrain) return;
-    this.held = true;
-    this.socket.pause();
-    this.ctx.logger.info({ ...this.logFields(), queued: this.socket.writableLength }, 'msrp peer is slow to read its responses: reading paused');
-    // A peer that reads nothing for as long as a frame may take (messageTimeoutMs) is gone.
-    const limit = this.ctx.limits.messageTimeoutMs;
-    this.holdTimer = this.ctx.clock.setTimer(limit, () => this.destroy(`peer read none of its responses for ${limit} ms`));
-    this.socket.once('drain', () => {
-      this.holdTimer?.cancel();
-      this.holdTimer = undefined;
-      this.held = false;
-      if (this.state === 'open') this.socket.resume();
-    });
-  }
   private state: 'open' | 'closing' | 'closed' = 'open';
   private lastActivity: number;
   private idleTimer: TimerHandle | undefined;
@@ -226,6 +202,31 @@ export class MsrpConnection {
     this.socket.write(bytes);
     if (!this.corked) this.holdIfBacklogged();
     if (debugOn(this.ctx.logger)) this.ctx.logger.debug({ ...this.logFields(), tid: req.transactionId, code }, 'msrp response sent');
+  }
+
+  /**
+   * Backpressure: while more than maxPendingWriteBytes of responses wait for the peer to
+   * read them, we read no more of its requests (each would add a response); reading resumes
+   * once the queue has drained. A peer with many requests in flight (one connection carrying
+   * a thousand sessions) is slowed, not cut off.
+   */
+  private holdIfBacklogged(): void {
+    if (this.held || this.state !== 'open' || this.socket.writableLength <= this.ctx.limits.maxPendingWriteBytes) return;
+    // 'drain' comes only after a write was refused (the queue passed the socket's high-water
+    // mark): below that, reading is not paused, as nothing would resume it.
+    if (!this.socket.writableNeedDrain) return;
+    this.held = true;
+    this.socket.pause();
+    this.ctx.logger.info({ ...this.logFields(), queued: this.socket.writableLength }, 'msrp peer is slow to read its responses: reading paused');
+    // A peer that reads nothing for as long as a frame may take (messageTimeoutMs) is gone.
+    const limit = this.ctx.limits.messageTimeoutMs;
+    this.holdTimer = this.ctx.clock.setTimer(limit, () => this.destroy(`peer read none of its responses for ${limit} ms`));
+    this.socket.once('drain', () => {
+      this.holdTimer?.cancel();
+      this.holdTimer = undefined;
+      this.held = false;
+      if (this.state === 'open') this.socket.resume();
+    });
   }
 
   /** Orderly close: half-close after queued bytes, destroy after the linger time. */
