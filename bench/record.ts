@@ -240,12 +240,11 @@ async function main(): Promise<void> {
       console.error(`push S=${s}: ${fmtInt(rate)} msg/s, acked ${acked}, persisted ${persisted - before}, errors ${JSON.stringify(r.errors)}`);
     }
     void writeStats0;
-    for (const [s, list] of runs) {
+    for (const list of runs.values()) {
       const byRate = [...list].sort((a, b) => a.rate - b.rate);
       const median = byRate[Math.floor((byRate.length - 1) / 2)]!;
       const range = byRate.length > 1 ? `${fmtInt(byRate[0]!.rate)}-${fmtInt(byRate[byRate.length - 1]!.rate)}` : '-';
       tpRows.push([...median.row.slice(0, 3), range, ...median.row.slice(3)]);
-      void s;
     }
 
     // ---- Report ----

@@ -12,8 +12,6 @@
  */
 import { randomBase62 } from '../random.js';
 
-export { randomBase62 };
-
 /** Bits of randomness in a base-62 string of this length. */
 export function base62Bits(length: number): number {
   return length * Math.log2(62);

@@ -221,11 +221,11 @@ export class SqliteStore implements HistoryStore {
         // message (sqlite-batch.ts). Each message is encoded now, so later changes to the
         // caller's buffer or arrays do not reach the store (the contract of every backend).
         const [historyId, m] = args as [string, NewMessage];
-        if (this.batch.count === 0) setImmediate(this.flushOutbox);
+        if (this.batch.count === 0) setImmediate(this.flushBatch);
         this.batch.append(id, historyId, m);
       } else {
         // Anything else is cloned now, after the messages waiting in the batch (call order).
-        this.flushOutbox();
+        this.flushBatch();
         this.port!.postMessage({ id, method, args } satisfies Call);
       }
       if (this.pending.size === 0) this.port!.ref();
@@ -234,7 +234,7 @@ export class SqliteStore implements HistoryStore {
   }
 
   private readonly batch = new MessageBatchWriter();
-  private readonly flushOutbox = (): void => {
+  private readonly flushBatch = (): void => {
     if (this.dead !== undefined) return;
     const b = this.batch.take();
     if (b !== undefined) this.port!.postMessage(b, [b.buffer]);
