@@ -180,10 +180,43 @@ abstract class SipMessageBase {
     return c;
   }
 
+  /**
+   * Copies of the fields whose (normalized) name is in `names`, in order. Unlike filtering
+   * `headers`, this leaves a parsed datagram's fields in its WireText.
+   */
+  fieldsNamed(names: ReadonlySet<string>): HeaderField[] {
+    const out: HeaderField[] = [];
+    const size = this.size();
+    for (let i = 0; i < size; i++) {
+      const name = this.nameAt(i);
+      if (names.has(name)) out.push({ name, value: this.valueAt(i) });
+    }
+    return out;
+  }
+
+  /** Whether a field whose (normalized) name is in `names` occurs more than once. */
+  hasRepeated(names: ReadonlySet<string>): boolean {
+    let seen: string[] | undefined;
+    const size = this.size();
+    for (let i = 0; i < size; i++) {
+      const n = this.nameAt(i);
+      if (!names.has(n)) continue;
+      if (seen === undefined) seen = [n];
+      else if (seen.includes(n)) return true;
+      else seen.push(n);
+    }
+    return false;
+  }
+
   /** Replace every field of that name with one field (appended where the first one was). */
   set(name: string, value: string): this {
     const n = normalizeHeaderName(name);
     const i = this.headers.findIndex((h) => h.name === n);
+    if (i < 0) {
+      this.invalidate(n);
+      this.headers.push({ name: n, value });
+      return this;
+    }
     this.removeAll(n);
     if (i < 0 || i > this.headers.length) this.headers.push({ name: n, value });
     else this.headers.splice(i, 0, { name: n, value });
@@ -204,6 +237,26 @@ abstract class SipMessageBase {
     const i = this.headers.findIndex((h) => h.name === n);
     this.headers.splice(i < 0 ? 0 : i, 0, { name: n, value });
     return this;
+  }
+
+  /**
+   * Give the first field of this name a new value where it stands; false when there is none.
+   * A parsed datagram's fields stay in its WireText (the new value becomes one of its
+   * literals), so this does not build the HeaderField objects that `headers` would.
+   */
+  replaceFirst(name: string, value: string): boolean {
+    const n = normalizeHeaderName(name);
+    const i = this.indexOf(n);
+    if (i < 0) return false;
+    this.invalidate(n);
+    if (this.fields !== undefined) {
+      this.fields[i] = { name: n, value };
+    } else {
+      const w = this.wire!;
+      w.spans[2 * i] = -1 - w.literals.length;
+      w.literals.push(value);
+    }
+    return true;
   }
 
   remove(name: string): this {

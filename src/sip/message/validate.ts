@@ -40,6 +40,9 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([
   'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE',
 ]);
 
+/** Headers a request may carry at most once; Content-Length is already the framer's (§18.3). */
+const ONCE: ReadonlySet<string> = new Set([...SINGLE_VALUED].filter((n) => n !== 'content-length'));
+
 const CHECKED_HEADERS: readonly [string, (r: SipRequest) => unknown][] = [
   ['Via', (r) => r.via()],
   ['From', (r) => r.from()],
@@ -71,9 +74,8 @@ export function checkRequest(req: SipRequest, profile: UasProfile): Rejection | 
   for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) {
     if (!req.has(name)) return reject(400, `Missing ${name} header`);
   }
-  for (const name of SINGLE_VALUED) {
-    if (name === 'content-length') continue; // already enforced by the framer
-    if (req.count(name) > 1) return reject(400, `Multiple ${name} headers`);
+  if (req.hasRepeated(ONCE)) {
+    for (const name of ONCE) if (req.count(name) > 1) return reject(400, `Multiple ${name} headers`);
   }
   for (const [label, get] of CHECKED_HEADERS) {
     const bad = parseFailure(() => get(req));

@@ -18,14 +18,19 @@ const RESPONSE_COPIED = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
  * own 100 passes none.
  */
 export function createResponse(req: SipRequest, status: number, reason = reasonPhrase(status), toTag?: string): SipResponse {
-  const headers: HeaderField[] = [];
-  for (const h of req.headers) if (RESPONSE_COPIED.has(h.name)) headers.push({ name: h.name, value: h.value });
-  const res = new SipResponse(status, reason, headers);
+  const headers = req.fieldsNamed(RESPONSE_COPIED);
   if (toTag !== undefined && req.toTag() === undefined) {
-    const to = req.get('to');
-    if (to !== undefined) res.set('to', `${to};tag=${toTag}`);
+    // The first To gets the tag and stands for all of them (one To per response, §20.39).
+    let tagged = false;
+    for (let i = 0; i < headers.length; i++) {
+      if (headers[i]!.name !== 'to') continue;
+      if (!tagged) {
+        headers[i] = { name: 'to', value: `${headers[i]!.value};tag=${toTag}` };
+        tagged = true;
+      } else headers.splice(i--, 1);
+    }
   }
-  return res;
+  return new SipResponse(status, reason, headers);
 }
 
 /**

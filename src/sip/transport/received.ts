@@ -146,30 +146,54 @@ export function readTopVia(value: string): TopVia | undefined {
   return scanTopVia(value)?.via;
 }
 
+/** The stamped top via-parm: its new value and what it reads as (scanTopVia of that value). */
+interface Stamped {
+  value: string;
+  via: TopVia;
+}
+
+function stamp(value: string, sourceAddress: string, sourcePort: number): Stamped | undefined {
+  const scan = scanTopVia(value);
+  if (scan === undefined) return undefined;
+  // Transports pass canonical source addresses; a sent-by spelled the same needs no parse.
+  const src = canonicalIp(sourceAddress) ?? sourceAddress;
+  const edits: { start: number; end: number; text: string }[] = [];
+  const via = scan.via;
+  const rp = scan.params.find((p) => p.name === 'rport');
+  let rport = via.rport;
+  if (rp !== undefined && rp.value === undefined) {
+    edits.push({ start: rp.start, end: rp.end, text: `${value.slice(rp.start, rp.start + 5)}=${sourcePort}` });
+    rport = sourcePort;
+  }
+  const needReceived = rp !== undefined || (via.host !== src && canonicalIp(via.host) !== src);
+  let received = via.received;
+  if (needReceived) {
+    const rc = scan.params.find((p) => p.name === 'received');
+    if (rc === undefined) edits.push({ start: scan.parmEnd, end: scan.parmEnd, text: `;received=${src}` });
+    else edits.push({ start: rc.start, end: rc.end, text: `${value.slice(rc.start, rc.start + 8)}=${src}` });
+    received = src;
+  }
+  if (edits.length === 0) return { value, via };
+  edits.sort((a, b) => b.start - a.start);
+  let out = value;
+  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return { value: out, via: { ...via, received, rport } };
+}
+
 /**
  * The Via value with received/rport stamped per §18.2.1 and RFC 3581, or undefined when
  * the top via-parm cannot be read (the request then gets 400).
  */
 export function stampViaValue(value: string, sourceAddress: string, sourcePort: number): string | undefined {
-  const scan = scanTopVia(value);
-  if (scan === undefined) return undefined;
-  const src = canonicalIp(sourceAddress) ?? sourceAddress;
-  const edits: { start: number; end: number; text: string }[] = [];
-  const rp = scan.params.find((p) => p.name === 'rport');
-  if (rp !== undefined && rp.value === undefined) {
-    edits.push({ start: rp.start, end: rp.end, text: `${value.slice(rp.start, rp.start + 5)}=${sourcePort}` });
-  }
-  const needReceived = rp !== undefined || canonicalIp(scan.via.host) !== src;
-  if (needReceived) {
-    const rc = scan.params.find((p) => p.name === 'received');
-    if (rc === undefined) edits.push({ start: scan.parmEnd, end: scan.parmEnd, text: `;received=${src}` });
-    else edits.push({ start: rc.start, end: rc.end, text: `${value.slice(rc.start, rc.start + 8)}=${src}` });
-  }
-  edits.sort((a, b) => b.start - a.start);
-  let out = value;
-  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  return out;
+  return stamp(value, sourceAddress, sourcePort)?.value;
 }
+
+/**
+ * The last value stamped and what it reads as. A received request is stamped and then
+ * routed (responseDestination) in the same turn, so this spares the second scan of the
+ * same text; it is keyed by the value itself, so any other value is scanned as before.
+ */
+let lastStamped: Stamped | undefined;
 
 /**
  * Stamp the top Via of a received request (msg.source must be set). Returns false when the
@@ -179,13 +203,19 @@ export function stampViaValue(value: string, sourceAddress: string, sourcePort: 
 export function stampRequest(req: SipRequest): boolean {
   const src = req.source;
   if (src === undefined) return false;
-  const i = req.headers.findIndex((h) => h.name === 'via');
-  const field = req.headers[i];
-  if (field === undefined) return false;
-  const stamped = stampViaValue(field.value, src.remoteAddress, src.remotePort);
+  const value = req.get('via');
+  if (value === undefined) return false;
+  const stamped = stamp(value, src.remoteAddress, src.remotePort);
   if (stamped === undefined) return false;
-  if (stamped !== field.value) req.headers[i] = { name: field.name, value: stamped };
+  if (stamped.value !== value) req.replaceFirst('via', stamped.value);
+  lastStamped = stamped;
   return true;
+}
+
+/** readTopVia, from the last stamp when it is of this very value. */
+function topViaOf(value: string): TopVia | undefined {
+  const last = lastStamped;
+  return last !== undefined && last.value === value ? last.via : readTopVia(value);
 }
 
 /** Default port for a transport token when a sent-by or URI has none (§18.2.2, §19.1.2). */
@@ -203,7 +233,7 @@ export function defaultPort(t: string): number {
 export function responseDestination(req: SipRequest): Destination | undefined {
   const value = req.get('via');
   if (value === undefined) return undefined;
-  const top = readTopVia(value);
+  const top = topViaOf(value);
   if (top === undefined) return undefined;
   const src = req.source;
   const t = src?.transport ?? transportName(top.transport);

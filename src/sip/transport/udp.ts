@@ -15,6 +15,7 @@
  * quietly: they are not parse errors.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { isIP } from 'node:net';
 import type { RemoteInfo } from 'node:dgram';
 import { MessageParseError, parseDatagram } from '../message/parse.js';
@@ -34,9 +35,20 @@ interface BoundSocket {
   port: number;
 }
 
+/**
+ * dgram's lookup of a send's address. Responses go to IP literals (received, §18.2.1), which
+ * need no resolving: they are handed straight back, where dns.lookup would answer them on
+ * the next tick. Names still go to dns.lookup.
+ */
+function literalLookup(address: string, family: number, cb: (err: Error | null, address: string, family: number) => void): void {
+  const kind = isIP(address);
+  if (kind !== 0) cb(null, address, kind);
+  else dns.lookup(address, family, cb);
+}
+
 function bindOne(spec: ListenSpec, ctx: TransportContext): Promise<BoundSocket> {
   const family = isIP(spec.address) === 6 ? 6 : 4;
-  const options: dgram.SocketOptions = { type: family === 6 ? 'udp6' : 'udp4' };
+  const options: dgram.SocketOptions = { type: family === 6 ? 'udp6' : 'udp4', lookup: literalLookup as unknown as typeof dns.lookup };
   // Node applies these right after bind (setsockopt SO_RCVBUF/SO_SNDBUF); the kernel caps them.
   if (ctx.limits.udpRecvBufferBytes > 0) options.recvBufferSize = ctx.limits.udpRecvBufferBytes;
   if (ctx.limits.udpSendBufferBytes > 0) options.sendBufferSize = ctx.limits.udpSendBufferBytes;
@@ -100,7 +112,8 @@ export class UdpTransport {
       transport: 'UDP',
       localAddress: b.address,
       localPort: b.port,
-      remoteAddress: canonicalIp(rinfo.address) ?? rinfo.address,
+      // Node writes IPv4 sources in dotted-quad form already: canonical as they are.
+      remoteAddress: rinfo.family === 'IPv4' ? rinfo.address : (canonicalIp(rinfo.address) ?? rinfo.address),
       remotePort: rinfo.port,
       connectionId: b.id,
     };

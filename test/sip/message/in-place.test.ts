@@ -171,3 +171,31 @@ test('RFC 3261 §18.3: a small datagram keeps its body as a view of the datagram
   assert.equal(body.toString(), 'x'.repeat(20));
   assert.notEqual(body.buffer, large.buffer);
 });
+
+test('message.ts replaceFirst / fieldsNamed / hasRepeated: same results in place and after headers is read', () => {
+  const text =
+    'OPTIONS sip:a@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h1;branch=z9hG4bK1\r\nv: SIP/2.0/UDP h2;branch=z9hG4bK2\r\n' +
+    'From: <sip:b@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n';
+  for (const materialized of [false, true]) {
+    const m = parseDatagram(own(Buffer.from(text)));
+    if (materialized) assert.equal(m.headers.length, 8);
+    assert.equal(m.topVia()?.host, 'h1');
+    assert.equal(m.replaceFirst('VIA', 'SIP/2.0/UDP h1;branch=z9hG4bK1;received=192.0.2.1'), true);
+    assert.equal(m.replaceFirst('route', 'x'), false);
+    // The cached parse is dropped; the second Via and the order of fields are untouched.
+    assert.equal(m.topVia()?.params.find((p) => p.name === 'received')?.value, '192.0.2.1');
+    assert.deepEqual(m.getAll('via'), ['SIP/2.0/UDP h1;branch=z9hG4bK1;received=192.0.2.1', 'SIP/2.0/UDP h2;branch=z9hG4bK2']);
+    assert.deepEqual(
+      m.fieldsNamed(new Set(['via', 'call-id', 'to'])),
+      [
+        { name: 'via', value: 'SIP/2.0/UDP h1;branch=z9hG4bK1;received=192.0.2.1' },
+        { name: 'via', value: 'SIP/2.0/UDP h2;branch=z9hG4bK2' },
+        { name: 'to', value: '<sip:a@example.com>' },
+        { name: 'call-id', value: 'c1' },
+      ],
+    );
+    assert.equal(m.hasRepeated(new Set(['from', 'to', 'cseq'])), false);
+    assert.equal(m.hasRepeated(new Set(['from', 'via'])), true);
+    assert.deepEqual(m.headers.map((h) => h.name), ['via', 'via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length']);
+  }
+});

@@ -22,6 +22,14 @@ test('RFC 3261 §8.2.6.2: createResponse copies Via (all, in order), From, To, C
   assert.equal(createResponse(inDialog, 200, 'OK', 'other').toTag(), 'existing');
 });
 
+test('RFC 3261 §8.2.6.2: a request with two To fields (rejected with 400) gets one tagged To back, where the first was', () => {
+  const req = incoming('OPTIONS', { extra: ['To: <sip:second@example.com>'] });
+  assert.equal(req.count('to'), 2);
+  const res = createResponse(req, 400, undefined, 'srv2');
+  assert.deepEqual(res.getAll('to'), [`${req.get('to')};tag=srv2`]);
+  assert.deepEqual(res.headers.map((h) => h.name), req.headers.map((h) => h.name).filter((n, i, all) => ['via', 'from', 'to', 'call-id', 'cseq'].includes(n) && !(n === 'to' && all.indexOf('to') !== i)));
+});
+
 test('RFC 3261 §21: reason phrases for the codes the layer sends, class names otherwise', () => {
   assert.equal(reasonPhrase(100), 'Trying');
   assert.equal(reasonPhrase(503), 'Service Unavailable');

@@ -127,6 +127,20 @@ test('RFC 3261 §18.2.2: a TCP response names the connection, falling back to re
   assert.deepEqual(responseDestination(m), { transport: 'TCP', address: '192.0.2.1', port: 5070, connectionId: 'TCP-7' });
 });
 
+test('RFC 3261 §18.2.2: routing reads the Via each request has, whatever request was stamped last', () => {
+  const a = received(request({ via: 'SIP/2.0/UDP 10.0.0.1:5062;rport;branch=z9hG4bK1' }), udpSource);
+  const b = received(request({ via: 'SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK2' }), { ...udpSource, remotePort: 40001 });
+  // b was stamped last: a still routes by its own (stamped) Via.
+  assert.deepEqual(responseDestination(a), { transport: 'UDP', address: '192.0.2.1', port: 40000, connectionId: 'UDP:127.0.0.1:5060' });
+  assert.deepEqual(responseDestination(b), { transport: 'UDP', address: '192.0.2.1', port: 5070, connectionId: 'UDP:127.0.0.1:5060' });
+  // A Via replaced after stamping is read as it now is.
+  b.set('via', 'SIP/2.0/UDP 192.0.2.1:5070;received=198.51.100.1;rport=7;branch=z9hG4bK2');
+  assert.deepEqual(responseDestination(b), { transport: 'UDP', address: '198.51.100.1', port: 7, connectionId: 'UDP:127.0.0.1:5060' });
+  // The stamped value is the one the message carries, parsed like any other.
+  assert.equal(a.get('via'), 'SIP/2.0/UDP 10.0.0.1:5062;rport=40000;branch=z9hG4bK1;received=192.0.2.1');
+  assert.equal(a.topVia()?.params.find((p) => p.name === 'rport')?.value, '40000');
+});
+
 test('RFC 3261 §8.2.6.2: the stateless 400 copies Via, From, Call-ID, CSeq and adds a To tag', () => {
   const partial = parseMessage(
     request({ via: 'SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1', extra: ['Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK0'] }),

@@ -77,6 +77,19 @@ test('RFC 3261 §18.1.1 / §18.2.2: requests and responses sent over UDP reach a
     assert.equal(back.get('via'), `SIP/2.0/UDP 127.0.0.1:9;rport=${peer.port};branch=z9hG4bK-in;received=127.0.0.1`);
   }));
 
+test('RFC 3261 §18.2.2: responses reach IP literals and host names alike (names still go to the resolver)', T, () =>
+  withUdp('127.0.0.1', async (t, _ev, peer) => {
+    const res = parseMessage(response({ via: 'SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-l1' }));
+    t.sendBytes(Buffer.from('SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n'), { transport: 'UDP', address: '127.0.0.1', port: peer.port });
+    assert.match((await peer.next()).data.toString(), /^SIP\/2\.0 200 OK\r\n/);
+    await t.send(res, { transport: 'UDP', address: 'localhost', port: peer.port });
+    assert.match((await peer.next(2)).data.toString(), /^SIP\/2\.0 200 OK\r\n/);
+    const failed = await new Promise<Error>((resolve) =>
+      t.sendBytes(Buffer.from('x'), { transport: 'UDP', address: 'no-such-host.invalid', port: peer.port }, resolve),
+    );
+    assert.match(String((failed as NodeJS.ErrnoException).code), /ENOTFOUND|EAI_AGAIN/);
+  }));
+
 test('RFC 3261 §18.1.1: a message over 1300 bytes is still sent over UDP (no automatic switch to TCP)', T, () =>
   withUdp('127.0.0.1', async (t, _ev, peer) => {
     const big = parseMessage(request({ method: 'MESSAGE', via: 'SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-big', body: 'x'.repeat(4000) }));
