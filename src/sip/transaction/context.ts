@@ -99,6 +99,9 @@ export interface ServerTransactionHandlers {
   onTerminated?(): void;
 }
 
+/** What a server transaction has until its TU sets handlers: nothing (shared, frozen). */
+export const NO_HANDLERS: ServerTransactionHandlers = Object.freeze({});
+
 interface TimerOwner {
   expired(e: TimerEntry): void;
 }

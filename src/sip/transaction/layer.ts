@@ -89,7 +89,12 @@ export class TransactionLayer {
   private readonly unreliableCtx: TransactionContext;
   private readonly clients = new Map<string, ClientTransaction>();
   /** Server transactions by matching key; one key holds an INVITE and its CANCEL. */
-  private readonly servers = new Map<string, ServerTransaction[]>();
+  /**
+   * Server transactions by matching key: one transaction, or the few that share a key (an
+   * INVITE and its CANCEL; RFC 2543 requests), in creation order. Most keys have one, so
+   * that one is stored as it is rather than in an array of its own.
+   */
+  private readonly servers = new Map<string, ServerTransaction | ServerTransaction[]>();
   private serverCount = 0;
   /** Live server transactions per source IP address, and each transaction's source. */
   private readonly perSource = new Map<string, number>();
@@ -215,8 +220,7 @@ export class TransactionLayer {
     } catch {
       return undefined;
     }
-    const list = this.servers.get(k.key) ?? [];
-    const found = list.filter((tx) => matchesCancelled(tx, cancel, k.rfc3261));
+    const found = listOf(this.servers.get(k.key)).filter((tx) => matchesCancelled(tx, cancel, k.rfc3261));
     return found.find((tx) => tx.method === 'INVITE') ?? found[0];
   }
 
@@ -286,8 +290,15 @@ export class TransactionLayer {
       this.rejectMalformed(req, e);
       return;
     }
-    const list = this.servers.get(k.key);
-    const tx = list?.find((t) => matchesServerTransaction(t, req, k.rfc3261));
+    const entry = this.servers.get(k.key);
+    const tx =
+      entry === undefined
+        ? undefined
+        : Array.isArray(entry)
+          ? entry.find((t) => matchesServerTransaction(t, req, k.rfc3261))
+          : matchesServerTransaction(entry, req, k.rfc3261)
+            ? entry
+            : undefined;
     if (tx !== undefined) {
       if (req.method !== 'ACK') tx.receiveRetransmission();
       else if (tx instanceof ServerInviteTransaction) tx.receiveAck(req);
@@ -312,16 +323,22 @@ export class TransactionLayer {
       req.method === 'INVITE'
         ? new ServerInviteTransaction(ctx, req, dest, k.key, { tryingDelay: this.tryingDelay })
         : new ServerNonInviteTransaction(ctx, req, dest, k.key);
-    if (list === undefined) this.servers.set(k.key, [created]);
-    else list.push(created);
+    if (entry === undefined) this.servers.set(k.key, created);
+    else if (Array.isArray(entry)) entry.push(created);
+    else this.servers.set(k.key, [entry, created]);
     this.serverCount++;
     if (source !== undefined) {
       this.perSource.set(source, fromSource + 1);
       this.sourceOf.set(created, source);
     }
     this.counters.serverTransactionsCreated++;
-    created.start();
-    this.options.onRequest(req, created);
+    try {
+      this.options.onRequest(req, created);
+    } finally {
+      // After the TU's first look: a request it answered at once needs no Timer F guard or
+      // 100 Trying timer, which would otherwise sit cancelled in their queues.
+      created.start();
+    }
   }
 
   /** §8.2 / §21.4.1: answer 400 (or the ParseError's status) when there is a Via to answer to. */
@@ -380,11 +397,12 @@ export class TransactionLayer {
       return;
     }
     if (tx instanceof ServerInviteTransaction || tx instanceof ServerNonInviteTransaction) {
-      const list = this.servers.get(tx.key);
-      const i = list?.indexOf(tx) ?? -1;
-      if (list === undefined || i < 0) return;
-      list.splice(i, 1);
-      if (list.length === 0) this.servers.delete(tx.key);
+      const entry = this.servers.get(tx.key);
+      if (entry === tx) this.servers.delete(tx.key);
+      else if (Array.isArray(entry) && entry.includes(tx)) {
+        entry.splice(entry.indexOf(tx), 1);
+        if (entry.length === 1) this.servers.set(tx.key, entry[0]!);
+      } else return;
       this.serverCount--;
       const source = this.trackSources ? this.sourceOf.get(tx) : undefined;
       if (source !== undefined) {
@@ -415,4 +433,8 @@ function checkOutgoing(req: SipRequest): void {
   if (cseq.method !== req.method) {
     throw new TransactionUsageError(`CSeq method ${cseq.method} differs from the request method ${req.method} (§8.1.1.5)`);
   }
+}
+
+function listOf(entry: ServerTransaction | ServerTransaction[] | undefined): ServerTransaction[] {
+  return entry === undefined ? [] : Array.isArray(entry) ? entry : [entry];
 }

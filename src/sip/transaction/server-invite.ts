@@ -15,6 +15,7 @@ import {
   TimerSet,
   type ServerTransactionHandlers,
   type TransactionContext,
+  NO_HANDLERS,
 } from './context.js';
 import { TransactionUsageError, type TransactionTransportError } from './errors.js';
 import { isRfc3261Key } from './matching.js';
@@ -47,7 +48,7 @@ export interface ServerInviteOptions {
 export class ServerInviteTransaction {
   readonly method = 'INVITE';
   /** The TU's callbacks; set them from onRequest. */
-  handlers: ServerTransactionHandlers = {};
+  handlers: ServerTransactionHandlers = NO_HANDLERS;
   private current: ServerInviteState = 'proceeding';
   private readonly timers: TimerSet<TimerName>;
   private readonly receivedAt: number;
@@ -102,9 +103,12 @@ export class ServerInviteTransaction {
     return this.finalTag;
   }
 
-  /** Enter Proceeding: arm the 100 Trying the TU may pre-empt by answering first. */
+  /**
+   * Arm the 100 Trying (§17.2.1) unless the TU has answered already. The layer calls this
+   * once the TU has had the INVITE (onRequest), so an INVITE answered there arms nothing.
+   */
   start(): void {
-    this.timers.start('100', this.options.tryingDelay);
+    if (this.current === 'proceeding' && this.lastBytes === undefined) this.timers.start('100', this.options.tryingDelay);
   }
 
   /**

@@ -12,6 +12,7 @@ import {
   TimerSet,
   type ServerTransactionHandlers,
   type TransactionContext,
+  NO_HANDLERS,
 } from './context.js';
 import { TransactionUsageError, type TransactionTransportError } from './errors.js';
 import { isRfc3261Key } from './matching.js';
@@ -33,7 +34,7 @@ const TIMER_EVENTS = { abandoned: 'abandoned', J: 'timerJ' } as const satisfies 
 
 export class ServerNonInviteTransaction {
   /** The TU's callbacks; set them from onRequest. */
-  handlers: ServerTransactionHandlers = {};
+  handlers: ServerTransactionHandlers = NO_HANDLERS;
   readonly method: string;
   private current: ServerNonInviteState = 'trying';
   private readonly timers: TimerSet<TimerName>;
@@ -80,9 +81,12 @@ export class ServerNonInviteTransaction {
     return this.lastBytes;
   }
 
-  /** Enter Trying. The request itself is passed to the TU by the layer. */
+  /**
+   * Arm the guard against a TU that never answers. The layer calls this once the TU has had
+   * the request (onRequest), so a request answered there has no timer to cancel.
+   */
   start(): void {
-    this.timers.start('abandoned', this.ctx.timers.F);
+    if (this.current === 'trying' || this.current === 'proceeding') this.timers.start('abandoned', this.ctx.timers.F);
   }
 
   /** The TU's response; false when discarded (§17.2.2: any response after the final one). */

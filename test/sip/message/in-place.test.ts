@@ -101,6 +101,20 @@ test('in-place parsing: unusual lines (folding, odd spellings and whitespace, UT
     [...BASE, 'Subject:\ttabbed\t'],
     [...BASE, 'Subject: \u00a0nbsp'],
     [...BASE.slice(0, 4), 'To: "J\u00f6rg" <sip:j@example.net>', ...BASE.slice(5)],
+    // Token display names (sipp writes "sipp <sip:...>"), and shapes the wire reader leaves to
+    // the string parser: an addr-spec, tokens run into a quote, a colon, a folded name.
+    ...[
+      'To: sipp <sip:j@example.net>;tag=1',
+      'To: Big  Bad\tWolf <sip:j@example.net>',
+      'To: Wolf<sip:j@example.net>',
+      'To: sip:j@example.net;tag=2',
+      'To: a"b" <sip:j@example.net>',
+      'To: a: <sip:j@example.net>',
+      'To: a b',
+      'To: a\r\n  b <sip:j@example.net>',
+      'To: J\u00f6rg <sip:j@example.net>',
+      'To: a <sip:j@example.net',
+    ].map((to) => [...BASE.slice(0, 4), to, ...BASE.slice(5)]),
     [...BASE, 'Bad Name: x'],
     [...BASE, 'no colon here'],
     [...BASE, 'Content-Length: 5'],

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerInviteTransaction } from '../../../src/sip/transaction/server-invite.js';
 import type { TransactionTransportError } from '../../../src/sip/transaction/errors.js';
+import { FakeClock } from '../../../src/sip/clock.js';
 import { flush, gaps, harness, incoming, isStatus, tuResponse, type Harness, type IncomingOptions } from './harness.js';
 
 function receiveInvite(h: Harness, o: IncomingOptions = {}) {
@@ -272,4 +273,32 @@ test('RFC 3261 §17.2.1: respond() rejects a status outside 100-699', () => {
   const res = tuResponse(invite, 200);
   res.status = 99;
   assert.throws(() => tx.respond(res), RangeError);
+});
+
+test('RFC 3261 §17.2.1: an INVITE answered inside onRequest arms no 100 Trying timer; one answered later still gets its 100', () => {
+  for (const status of [180, 200, 486]) {
+    const clock = new FakeClock();
+    const set: number[] = [];
+    const setTimer = clock.setTimer.bind(clock);
+    clock.setTimer = (ms, fn) => {
+      set.push(ms);
+      return setTimer(ms, fn);
+    };
+    const h = harness({
+      clock,
+      onRequest: (req, tx) => {
+        assert.ok(tx instanceof ServerInviteTransaction);
+        tx.respond(tuResponse(req, status, 'u1'));
+      },
+    });
+    h.layer.receive(incoming('INVITE'));
+    // 180: no timer at all; 200: Timer L; 486: Timers G and H (UDP). Never the 200 ms one.
+    assert.deepEqual(set, status === 180 ? [] : status === 200 ? [32_000] : [500, 32_000], `after ${status}`);
+    clock.advance(300);
+    assert.deepEqual(h.transport.responses(100), [], `no 100 after a ${status}`);
+  }
+  const late = harness();
+  receiveInvite(late);
+  late.clock.advance(200);
+  assert.equal(late.transport.responses(100).length, 1);
 });

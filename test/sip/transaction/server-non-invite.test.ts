@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerNonInviteTransaction } from '../../../src/sip/transaction/server-non-invite.js';
 import type { TransactionTransportError } from '../../../src/sip/transaction/errors.js';
+import { FakeClock } from '../../../src/sip/clock.js';
 import { flush, harness, incoming, isStatus, tuResponse, type Harness, type IncomingOptions } from './harness.js';
 
 function receive(h: Harness, method = 'MESSAGE', o: IncomingOptions = {}) {
@@ -104,4 +105,43 @@ test('RFC 3261 §17.1.2.2 (Timer F): a transaction the TU never answers is dropp
   assert.equal(tx.respond(tuResponse(req, 200, 'u1')), false, 'too late: the client has given up');
   assert.equal(h.transport.sent.length, 0);
   assert.equal(h.layer.stats.activeServerTransactions, 0);
+});
+
+/** A FakeClock that counts the clock timers set on it (one per FIFO queue armed). */
+function countingClock(): { clock: FakeClock; set: number[] } {
+  const clock = new FakeClock();
+  const set: number[] = [];
+  const setTimer = clock.setTimer.bind(clock);
+  clock.setTimer = (ms, fn) => {
+    set.push(ms);
+    return setTimer(ms, fn);
+  };
+  return { clock, set };
+}
+
+test('design.md §8: a request the TU answers inside onRequest arms only Timer J, not the Timer F guard', () => {
+  const c = countingClock();
+  const answered = harness({
+    clock: c.clock,
+    onRequest: (req, tx) => {
+      assert.ok(tx instanceof ServerNonInviteTransaction);
+      tx.respond(tuResponse(req, 200, 'u1'));
+    },
+  });
+  answered.layer.receive(incoming('MESSAGE'));
+  assert.equal(answered.transport.responses(200).length, 1);
+  assert.deepEqual(c.set, [32_000], 'Timer J only');
+  c.clock.advance(32_000);
+  assert.equal(c.clock.pending, 0);
+  assert.equal(answered.layer.stats.activeServerTransactions, 0);
+
+  // Answered later, the guard was armed after onRequest and is cancelled by the answer.
+  const l = countingClock();
+  const later = harness({ clock: l.clock });
+  const { req, tx } = receive(later);
+  assert.deepEqual(l.set, [32_000], 'the Timer F guard');
+  tx.respond(tuResponse(req, 200, 'u1'));
+  l.clock.advance(32_000);
+  assert.equal(tx.state, 'terminated');
+  assert.equal(l.clock.pending, 0);
 });

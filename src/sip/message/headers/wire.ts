@@ -216,9 +216,10 @@ function sipUriAt(b: Uint8Array, off: number, text: string, i: number, n: number
 }
 
 /**
- * One name-addr filling text[start, end): an optional quoted display name (no
- * quoted-pairs), "<" SIP URI ">" and header parameters. As name-addr.ts parseNameAddr, and
- * as a one-element parseContact / parseNameAddrList.
+ * One name-addr filling text[start, end): an optional display name, quoted (no
+ * quoted-pairs) or tokens apart by spaces or tabs (joined by one space, as name-addr.ts
+ * does), "<" SIP URI ">" and header parameters. As name-addr.ts parseNameAddr, and as a
+ * one-element parseContact / parseNameAddrList.
  */
 export function wireNameAddr(bytes: Uint8Array, off: number, text: string, start: number, end: number): NameAddr | undefined {
   const n = end + off;
@@ -233,7 +234,23 @@ export function wireNameAddr(bytes: Uint8Array, off: number, text: string, start
     while (j < n && (bytes[j] === 0x20 || bytes[j] === 0x09)) j++;
     if (j >= n || bytes[j] !== 0x3c) return undefined;
   } else if (bytes[j] !== 0x3c) {
-    return undefined;
+    // display-name = *(token LWS) up to "<"; a first token ending at ":" is an addr-spec.
+    let e = tokenEnd(bytes, j, n);
+    if (e === j || e >= n || bytes[e] === 0x3a) return undefined;
+    displayName = text.slice(j - off, e - off);
+    j = e;
+    for (;;) {
+      let k = j;
+      while (k < n && (bytes[k] === 0x20 || bytes[k] === 0x09)) k++;
+      if (k < n && bytes[k] === 0x3c) {
+        j = k;
+        break;
+      }
+      e = tokenEnd(bytes, k, n);
+      if (k === j || e === k) return undefined;
+      displayName += ' ' + text.slice(k - off, e - off);
+      j = e;
+    }
   }
   const uri = sipUriAt(bytes, off, text, j + 1, n);
   if (uri === undefined) return undefined;
