@@ -65,6 +65,7 @@ export interface TopVia {
 
 interface Scan {
   via: TopVia;
+  /** The rport, received and maddr parameters of the first via-parm, in order. */
   params: ParamSpan[];
   /** Offset just after the last non-space character of the first via-parm. */
   parmEnd: number;
@@ -73,32 +74,29 @@ interface Scan {
 const SENT_BY =
   /^\s*[^\s/]+\s*\/\s*[^\s/]+\s*\/\s*([^\s/;]+)\s+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?:\s*:\s*(\d{1,5}))?\s*$/;
 
-/** Split value[from, to) at `sep` outside quoted strings; returns [start, end) pairs. */
-function splitOutside(value: string, sep: string, from: number, to: number): [number, number][] {
-  const out: [number, number][] = [];
-  let start = from;
+/** Index of the first `sep` in value[from, to) outside quoted strings, else `to`. */
+function nextOutside(value: string, sep: number, from: number, to: number): number {
   let quoted = false;
   for (let i = from; i < to; i++) {
-    const c = value[i];
+    const c = value.charCodeAt(i);
     if (quoted) {
-      if (c === '\\') i++;
-      else if (c === '"') quoted = false;
-    } else if (c === '"') quoted = true;
-    else if (c === sep) {
-      out.push([start, i]);
-      start = i + 1;
-    }
+      if (c === 0x5c) i++;
+      else if (c === 0x22) quoted = false;
+    } else if (c === 0x22) quoted = true;
+    else if (c === sep) return i;
   }
-  out.push([start, to]);
-  return out;
+  return to;
 }
 
+/** The via-parm parameters stamping and routing look at; the others are only checked. */
+const KEPT_PARAMS: ReadonlySet<string> = new Set(['rport', 'received', 'maddr']);
+
 function scanTopVia(value: string): Scan | undefined {
-  const [parm] = splitOutside(value, ',', 0, value.length);
-  if (parm === undefined) return undefined;
-  const [first, ...rest] = splitOutside(value, ';', parm[0], parm[1]);
-  if (first === undefined) return undefined;
-  const m = SENT_BY.exec(value.slice(first[0], first[1]));
+  // The first via-parm, and in it sent-protocol / sent-by: the text before its first ";".
+  const parmEnd = nextOutside(value, 0x2c, 0, value.length);
+  const firstEnd = nextOutside(value, 0x3b, 0, parmEnd);
+  const firstText = value.slice(0, firstEnd);
+  const m = SENT_BY.exec(firstText);
   if (m === null) return undefined;
   const port = m[3] === undefined ? undefined : Number(m[3]);
   if (port !== undefined && port > 65535) return undefined;
@@ -106,27 +104,31 @@ function scanTopVia(value: string): Scan | undefined {
   if (m[2]!.startsWith('[') && isIP(host) !== 6) return undefined;
 
   const params: ParamSpan[] = [];
-  for (const [s, e] of rest) {
+  let lastEnd = firstText.trimEnd().length;
+  for (let s = firstEnd + 1; s <= parmEnd; ) {
+    const e = nextOutside(value, 0x3b, s, parmEnd);
     const text = value.slice(s, e);
-    const lead = text.length - text.trimStart().length;
     const trimmed = text.trim();
     if (trimmed.length === 0) return undefined;
+    const lead = text.length - text.trimStart().length;
+    lastEnd = s + lead + trimmed.length;
     const eq = trimmed.indexOf('=');
     const name = (eq < 0 ? trimmed : trimmed.slice(0, eq)).trim().toLowerCase();
-    const v = eq < 0 ? undefined : trimmed.slice(eq + 1).trim();
-    params.push({ name, value: v === '' ? undefined : v, start: s + lead, end: s + lead + trimmed.length });
+    if (KEPT_PARAMS.has(name)) {
+      const v = eq < 0 ? undefined : trimmed.slice(eq + 1).trim();
+      params.push({ name, value: v === '' ? undefined : v, start: s + lead, end: lastEnd });
+    }
+    s = e + 1;
   }
-  const param = (n: string): ParamSpan | undefined => params.find((p) => p.name === n);
-  const rp = param('rport');
+  // The first parameter of each name counts.
+  const rp = params.find((p) => p.name === 'rport');
   let rport: number | true | undefined;
   if (rp !== undefined) {
     if (rp.value === undefined) rport = true;
     else if (/^\d{1,5}$/.test(rp.value) && Number(rp.value) <= 65535) rport = Number(rp.value);
     else return undefined;
   }
-  const firstText = value.slice(first[0], first[1]);
-  const lastEnd = params.length > 0 ? params[params.length - 1]!.end : first[0] + firstText.trimEnd().length;
-  const received = param('received')?.value;
+  const received = params.find((p) => p.name === 'received')?.value;
   return {
     via: {
       transport: m[1]!.toUpperCase(),
@@ -134,7 +136,7 @@ function scanTopVia(value: string): Scan | undefined {
       port,
       received: received?.startsWith('[') === true ? received.slice(1, -1) : received,
       rport,
-      maddr: param('maddr')?.value,
+      maddr: params.find((p) => p.name === 'maddr')?.value,
     },
     params,
     parmEnd: lastEnd,
@@ -155,8 +157,8 @@ interface Stamped {
 function stamp(value: string, sourceAddress: string, sourcePort: number): Stamped | undefined {
   const scan = scanTopVia(value);
   if (scan === undefined) return undefined;
-  // Transports pass canonical source addresses; a sent-by spelled the same needs no parse.
-  const src = canonicalIp(sourceAddress) ?? sourceAddress;
+  const canonical = canonicalIp(sourceAddress);
+  const src = canonical ?? sourceAddress;
   const edits: { start: number; end: number; text: string }[] = [];
   const via = scan.via;
   const rp = scan.params.find((p) => p.name === 'rport');
@@ -165,7 +167,9 @@ function stamp(value: string, sourceAddress: string, sourcePort: number): Stampe
     edits.push({ start: rp.start, end: rp.end, text: `${value.slice(rp.start, rp.start + 5)}=${sourcePort}` });
     rport = sourcePort;
   }
-  const needReceived = rp !== undefined || (via.host !== src && canonicalIp(via.host) !== src);
+  // A sent-by spelled as the (canonical) source address needs no canonicalIp of its own.
+  const sameHost = canonical !== undefined && via.host === canonical ? true : canonicalIp(via.host) === src;
+  const needReceived = rp !== undefined || !sameHost;
   let received = via.received;
   if (needReceived) {
     const rc = scan.params.find((p) => p.name === 'received');

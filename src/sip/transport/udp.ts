@@ -41,10 +41,15 @@ interface BoundSocket {
  * the next tick. Names still go to dns.lookup.
  */
 function literalLookup(address: string, family: number, cb: (err: Error | null, address: string, family: number) => void): void {
+  // Responses mostly go to the peer the last one went to: skip isIP's regular expressions.
+  if (address === lastLiteral.address) return cb(null, address, lastLiteral.kind);
   const kind = isIP(address);
-  if (kind !== 0) cb(null, address, kind);
-  else dns.lookup(address, family, cb);
+  if (kind === 0) return void dns.lookup(address, family, cb);
+  lastLiteral = { address, kind };
+  cb(null, address, kind);
 }
+
+let lastLiteral = { address: '', kind: 0 };
 
 function bindOne(spec: ListenSpec, ctx: TransportContext): Promise<BoundSocket> {
   const family = isIP(spec.address) === 6 ? 6 : 4;
