@@ -1,11 +1,13 @@
 /**
  * bench/transactions: sustained OPTIONS/s and INVITE-dialog calls/s with 0 failures, sipp as
  * the load generator, against im-history's SIP core (bench/sip-server.ts) and, in the same
- * run with the same procedure, against sipp as UAS (the reference).
+ * run with the same procedure, against sipp as UAS (the reference) and against the "Node
+ * floor" (bench/node-floor.ts: a stateless responder that only copies header lines, which
+ * shows what Node's dgram path alone sustains; not a SIP implementation).
  *
  *   npm run bench:transactions            (= build + node dist/bench/transactions.js)
  *   node dist/bench/transactions.js [--seconds=4] [--scenarios=options,invite]
- *        [--targets=sipp,im-history] [--resolution=1.1] [--max-steps=10] [--no-retry]
+ *        [--targets=sipp,im-history,node-floor] [--resolution=1.1] [--max-steps=10] [--no-retry]
  *        [--profile] [--confirm-seconds=N] [--json=FILE] [--rates=a,b,...]
  *        [--server-recv-buffer=BYTES]
  *
@@ -59,6 +61,7 @@ const SELF = fileURLToPath(import.meta.url);
 const ROOT = join(dirname(SELF), '..', '..');
 const SIPP_DIR = join(ROOT, 'bench', 'sipp');
 const SERVER_JS = join(dirname(SELF), 'sip-server.js');
+const FLOOR_JS = join(dirname(SELF), 'node-floor.js');
 const HOST = '127.0.0.1';
 const TARGET_RATIO = 0.7;
 const MIN_ACHIEVED = 0.95;
@@ -67,7 +70,7 @@ const UAC_BUFFER_BYTES = 4 * 1024 * 1024;
 // ---------------------------------------------------------------- options
 
 const SCENARIO_NAMES = ['options', 'invite'] as const;
-const TARGET_NAMES = ['sipp', 'im-history'] as const;
+const TARGET_NAMES = ['sipp', 'im-history', 'node-floor'] as const;
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 type TargetName = (typeof TARGET_NAMES)[number];
 
@@ -515,8 +518,11 @@ interface Target {
   pid: number;
   /** im-history only: ask for a STATS line (SIGUSR2). */
   stats(): Promise<ServerStats | undefined>;
-  /** sipp UAS only: its own failure counters, read after stop(). */
-  uasCounters(): { failed: number; unexpected: number; byes: number } | undefined;
+  /**
+   * sipp UAS only: its own failure counters, read after stop(); byes is undefined when sipp
+   * printed no final screen to read it from.
+   */
+  uasCounters(): { failed: number; unexpected: number; byes: number | undefined } | undefined;
   stop(): Promise<void>;
 }
 
@@ -532,7 +538,7 @@ async function startTarget(name: TargetName, sc: Scenario, port: number, dir: st
       }
       await delay(20);
     }
-    let counters: { failed: number; unexpected: number; byes: number } | undefined;
+    let counters: { failed: number; unexpected: number; byes: number | undefined } | undefined;
     let stopped = false;
     return {
       name,
@@ -546,11 +552,14 @@ async function startTarget(name: TargetName, sc: Scenario, port: number, dir: st
         writeFileSync(join(dir, `${tag}-uas.out`), p.stdout() + p.stderr());
         const c = readSippCsv(csv);
         const screen = screenCounters(p.stdout());
-        counters = { failed: csvNum(c, 'FailedCall(C)'), unexpected: csvNum(c, 'FailedUnexpectedMessage(C)') + screen.unexpected, byes: screen.received['BYE'] ?? 0 };
+        counters = { failed: csvNum(c, 'FailedCall(C)'), unexpected: csvNum(c, 'FailedUnexpectedMessage(C)') + screen.unexpected, byes: screen.received['BYE'] };
       },
     };
   }
-  const p = startProc(process.execPath, [...nodeFlags, SERVER_JS, '--port', String(port), '--transport', 'udp', ...serverExtraArgs], 180_000, dir);
+  const floor = name === 'node-floor';
+  const p = floor
+    ? startProc(process.execPath, [FLOOR_JS, '--port', String(port), ...serverExtraArgs], 180_000, dir)
+    : startProc(process.execPath, [...nodeFlags, SERVER_JS, '--port', String(port), '--transport', 'udp', ...serverExtraArgs], 180_000, dir);
   const waiting: ((s: ServerStats) => void)[] = [];
   let ready: () => void = () => undefined;
   const isReady = new Promise<void>((r) => (ready = r));
@@ -565,12 +574,13 @@ async function startTarget(name: TargetName, sc: Scenario, port: number, dir: st
   const ok = await Promise.race([isReady.then(() => true), p.done.then(() => false), timeout(10_000, false)]);
   if (!ok) {
     await p.stop();
-    throw new Error(`sip-server did not start: ${p.stderr().slice(-1000)}`);
+    throw new Error(`${floor ? 'node-floor' : 'sip-server'} did not start: ${p.stderr().slice(-1000)}`);
   }
   return {
     name,
     pid: p.pid,
     stats: () => {
+      if (floor) return Promise.resolve(undefined);
       const got = new Promise<ServerStats>((r) => waiting.push(r));
       killPid(p.proc, 'SIGUSR2');
       return Promise.race([got, timeout(5000, undefined)]);
@@ -673,7 +683,8 @@ async function runStep(sc: Scenario, target: TargetName, rate: number, seconds: 
     const uas = t.uasCounters();
     if (uas !== undefined && (uas.failed > 0 || uas.unexpected > 0)) reasons.push(`sipp UAS: ${uas.failed} failed, ${uas.unexpected} unexpected`);
     // The same BYE check as for im-history (the UAS's counts include the warm-up calls).
-    if (uas !== undefined && sc.name === 'invite' && uas.byes !== warmCalls + calls) reasons.push(`sipp UAS got ${uas.byes - warmCalls}/${calls} BYEs`);
+    if (uas !== undefined && sc.name === 'invite' && uas.byes === undefined) reasons.push('sipp UAS printed no final screen (BYE count unknown)');
+    else if (uas !== undefined && sc.name === 'invite' && uas.byes !== warmCalls + calls) reasons.push(`sipp UAS got ${uas.byes! - warmCalls}/${calls} BYEs`);
     const other = busy1 - busy0 - (targetCpuMs ?? 0) - (uac.uacCpuMs ?? 0);
     return {
       scenario: sc.name,
@@ -843,21 +854,25 @@ function report(searches: Search[], o: Options): string {
     const sc = SCENARIOS[name];
     const ref = find(name, 'sipp');
     const ours = find(name, 'im-history');
+    const floor = find(name, 'node-floor');
     const ratio = ref?.best !== undefined && ours !== undefined ? (100 * (ours.best?.rate ?? 0)) / ref.best.rate : undefined;
+    const floorRatio = ref?.best !== undefined && floor !== undefined ? (100 * (floor.best?.rate ?? 0)) / ref.best.rate : undefined;
     return [
       `${sc.label} (${sc.unit})`,
       rateCell(ref),
       rateCell(ours),
       ratio === undefined ? 'n/a' : `${ratio.toFixed(0)}%`,
+      floor === undefined ? 'not run' : `${rateCell(floor)}${floorRatio === undefined ? '' : ` (${floorRatio.toFixed(0)}%)`}`,
       `${(TARGET_RATIO * 100).toFixed(0)}%`,
       ratio === undefined ? 'n/a' : ratio >= TARGET_RATIO * 100 ? 'yes' : 'no',
     ];
   });
-  out.push(table(['Scenario', 'sipp UAS (reference)', 'im-history', 'ratio', 'target', 'met'], rows));
+  out.push(table(['Scenario', 'sipp UAS (reference)', 'im-history', 'ratio', 'Node floor (ratio)', 'target', 'met'], rows));
   out.push('');
   out.push(
     `Rate = highest offered rate (sipp -r, -rp 1000, ${o.seconds} s per step) with 0 failed calls, 0 unexpected messages, 0 timeouts and >= 95% of it achieved; search resolution ${o.resolution}x.`,
     `Load: sipp -t u1 -r R -rp 1000 -m ${o.seconds}*R -l ${o.seconds}*R -buff_size ${UAC_BUFFER_BYTES}; OPTIONS = bench/sipp/options-uac.xml against bench/sipp/options-uas.xml or im-history, INVITE dialog = -sn uac -d 0 against -sn uas or im-history (bench/sip-server.ts, maxServerTransactions 1,000,000). Each step starts a fresh target and warms it up for 0.5 s.`,
+    'Node floor = bench/node-floor.ts, a stateless responder that copies five header lines into a 200 and does nothing else (no parsing, validation, transactions or dialogs): what Node\'s dgram path sustains here. Not a SIP implementation; shown to split the gap into Node and our own work.',
   );
   out.push('');
   const best = searches.filter((s) => s.best !== undefined);
@@ -868,7 +883,7 @@ function report(searches: Search[], o: Options): string {
         const b = s.best!;
         const w = b.uac.elapsedS;
         return [
-          `${SCENARIOS[s.scenario].label}, ${s.target === 'sipp' ? 'sipp UAS' : 'im-history'}`,
+          `${SCENARIOS[s.scenario].label}, ${targetLabel(s.target)}`,
           fmt(b.rate),
           fmt(b.uac.achieved),
           b.targetCpuMs === undefined ? 'n/a' : (b.targetCpuMs / 1000).toFixed(2),
@@ -888,13 +903,17 @@ function report(searches: Search[], o: Options): string {
   return out.join('\n');
 }
 
+function targetLabel(t: TargetName): string {
+  return t === 'sipp' ? 'sipp UAS' : t === 'node-floor' ? 'Node floor' : 'im-history';
+}
+
 function searchLog(searches: Search[]): string {
   return searches
     .map((s) => {
       const steps = s.steps
         .map((x) => `${fmt(x.rate)}${x.attempt > 1 ? ' (retry)' : ''} ${x.pass ? 'pass' : `FAIL (${x.reasons.join('; ')})`}`)
         .join(', ');
-      return `- ${SCENARIOS[s.scenario].label} / ${s.target === 'sipp' ? 'sipp UAS' : 'im-history'}: ${steps}`;
+      return `- ${SCENARIOS[s.scenario].label} / ${targetLabel(s.target)}: ${steps}`;
     })
     .join('\n');
 }
@@ -924,7 +943,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const head = machine();
   if (o.serverRecvBuffer !== undefined) {
-    head.push(`- EXPERIMENT: both targets' UDP sockets with SO_RCVBUF ${o.serverRecvBuffer} bytes (im-history: not its shipped configuration; sipp UAS: -buff_size)`);
+    head.push(`- EXPERIMENT: every target's UDP socket with SO_RCVBUF ${o.serverRecvBuffer} bytes (im-history: not its shipped configuration; sipp UAS: -buff_size; Node floor: recvBufferSize)`);
   }
   process.stderr.write(`bench/transactions: logs in ${dir}\n${head.join('\n')}\n`);
   const searches: Search[] = [];
