@@ -93,7 +93,10 @@ export class ServerInviteTransaction {
     return this.current;
   }
 
-  /** The most recent response sent, serialized: what a request retransmission is answered with. */
+  /**
+   * The most recent response sent, serialized: what a request retransmission is answered
+   * with. None in Accepted, where retransmissions are absorbed (RFC 6026 §7.1).
+   */
   get lastResponseBytes(): Buffer | undefined {
     return this.lastBytes;
   }
@@ -233,7 +236,10 @@ export class ServerInviteTransaction {
   private readonly onSendError = (err: TransactionTransportError): void => void this.dispatch({ kind: 'transportError', err });
 
   private send(res: SipResponse): void {
-    this.lastBytes = this.ctx.sendResponse(res, this.responseDestination, this.onSendError);
+    const bytes = this.ctx.sendResponse(res, this.responseDestination, this.onSendError);
+    // RFC 6026 §7.1: Accepted absorbs INVITE retransmissions and resends nothing itself (the
+    // TU retransmits its 2xx, §13.3.1.4), so a 2xx is not kept for Timer L's 32 s.
+    this.lastBytes = res.status >= 200 && res.status < 300 ? undefined : bytes;
     if (res.status >= 200) this.release(res);
   }
 

@@ -182,6 +182,11 @@ test('RFC 6026 §7.1: a 2xx moves to Accepted; INVITE retransmissions are absorb
   assert.equal(h.transport.sent.length, 1, 'the transaction does not retransmit the 2xx itself');
   h.clock.advance(10_000);
   assert.equal(h.transport.sent.length, 1);
+  assert.equal(tx.lastResponseBytes, undefined, 'nothing is kept to resend in Accepted');
+  // A non-2xx final is kept: Completed answers INVITE retransmissions with it.
+  const r = receiveInvite(h, { branch: 'z9hG4bK-other' });
+  r.tx.respond(tuResponse(r.invite, 486, 'u2'));
+  assert.match(r.tx.lastResponseBytes?.toString() ?? '', /^SIP\/2\.0 486 /);
 });
 
 test('RFC 6026 §8.7: in Accepted the TU\'s 2xx retransmissions go out; other responses are discarded', () => {
