@@ -84,6 +84,18 @@ export function harness(opts: Partial<TransactionLayerOptions> = {}): Harness {
   return { clock, transport, layer, requests, stray };
 }
 
+/** A FakeClock that records the delay of every clock timer set on it (one per FIFO queue armed). */
+export function countingClock(): { clock: FakeClock; set: number[] } {
+  const clock = new FakeClock();
+  const set: number[] = [];
+  const setTimer = clock.setTimer.bind(clock);
+  clock.setTimer = (ms, fn) => {
+    set.push(ms);
+    return setTimer(ms, fn);
+  };
+  return { clock, set };
+}
+
 /** Let rejected sends reach their handlers (promise callbacks run as microtasks). */
 export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();

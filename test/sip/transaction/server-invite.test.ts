@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerInviteTransaction } from '../../../src/sip/transaction/server-invite.js';
 import type { TransactionTransportError } from '../../../src/sip/transaction/errors.js';
-import { FakeClock } from '../../../src/sip/clock.js';
-import { flush, gaps, harness, incoming, isStatus, tuResponse, type Harness, type IncomingOptions } from './harness.js';
+import { countingClock, flush, gaps, harness, incoming, isStatus, tuResponse, type Harness, type IncomingOptions } from './harness.js';
 
 function receiveInvite(h: Harness, o: IncomingOptions = {}) {
   const invite = incoming('INVITE', o);
@@ -282,13 +281,7 @@ test('RFC 3261 §17.2.1: respond() rejects a status outside 100-699', () => {
 
 test('RFC 3261 §17.2.1: an INVITE answered inside onRequest arms no 100 Trying timer; one answered later still gets its 100', () => {
   for (const status of [180, 200, 486]) {
-    const clock = new FakeClock();
-    const set: number[] = [];
-    const setTimer = clock.setTimer.bind(clock);
-    clock.setTimer = (ms, fn) => {
-      set.push(ms);
-      return setTimer(ms, fn);
-    };
+    const { clock, set } = countingClock();
     const h = harness({
       clock,
       onRequest: (req, tx) => {

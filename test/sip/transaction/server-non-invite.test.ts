@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerNonInviteTransaction } from '../../../src/sip/transaction/server-non-invite.js';
 import type { TransactionTransportError } from '../../../src/sip/transaction/errors.js';
-import { FakeClock } from '../../../src/sip/clock.js';
-import { flush, harness, incoming, isStatus, tuResponse, type Harness, type IncomingOptions } from './harness.js';
+import { countingClock, flush, harness, incoming, isStatus, tuResponse, type Harness, type IncomingOptions } from './harness.js';
 
 function receive(h: Harness, method = 'MESSAGE', o: IncomingOptions = {}) {
   const req = incoming(method, o);
@@ -106,18 +105,6 @@ test('RFC 3261 §17.1.2.2 (Timer F): a transaction the TU never answers is dropp
   assert.equal(h.transport.sent.length, 0);
   assert.equal(h.layer.stats.activeServerTransactions, 0);
 });
-
-/** A FakeClock that counts the clock timers set on it (one per FIFO queue armed). */
-function countingClock(): { clock: FakeClock; set: number[] } {
-  const clock = new FakeClock();
-  const set: number[] = [];
-  const setTimer = clock.setTimer.bind(clock);
-  clock.setTimer = (ms, fn) => {
-    set.push(ms);
-    return setTimer(ms, fn);
-  };
-  return { clock, set };
-}
 
 test('design.md §8: a request the TU answers inside onRequest arms only Timer J, not the Timer F guard', () => {
   const c = countingClock();
