@@ -53,14 +53,22 @@ const socket = dgram.createSocket({
   ...(o.recvBuffer !== undefined ? { recvBufferSize: o.recvBuffer } : {}),
   lookup: ((address: string, _family: number, cb: (err: Error | null, a: string, f: number) => void) => cb(null, address, 4)) as never,
 });
-let tags = 0;
+/** A To tag that is the same for every copy of a call's requests (FNV-1a of its Call-ID line). */
+function tagOf(callId: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < callId.length; i++) h = Math.imul(h ^ callId.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
+}
+
 socket.on('message', (buf, rinfo) => {
   const text = buf.toString('latin1');
   const invite = text.startsWith('INVITE ');
   if (!invite && !text.startsWith('OPTIONS ') && !text.startsWith('BYE ')) return;
+  const callId = line(text, 'Call-ID');
   let to = line(text, 'To');
-  if (to !== '' && !to.includes(';tag=')) to = `${to.slice(0, -2)};tag=f${(++tags).toString(36)}\r\n`;
-  let res = `SIP/2.0 200 OK\r\n${line(text, 'Via')}${line(text, 'From')}${to}${line(text, 'Call-ID')}${line(text, 'CSeq')}`;
+  // A retransmitted INVITE must get the same 200 (sipp compares it with the first one).
+  if (to !== '' && !to.includes(';tag=')) to = `${to.slice(0, -2)};tag=f${tagOf(callId)}\r\n`;
+  let res = `SIP/2.0 200 OK\r\n${line(text, 'Via')}${line(text, 'From')}${to}${callId}${line(text, 'CSeq')}`;
   res += invite
     ? `Contact: <sip:${o.address}:${port}>\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`
     : 'Content-Length: 0\r\n\r\n';

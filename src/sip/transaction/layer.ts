@@ -332,12 +332,16 @@ export class TransactionLayer {
       this.sourceOf.set(created, source);
     }
     this.counters.serverTransactionsCreated++;
+    // §17.2.1: the 200 ms after which an INVITE gets its 100 Trying run from its arrival, so
+    // that timer is armed before the TU sees the INVITE. The non-INVITE Timer F guard (ours,
+    // not the RFC's) is armed after: a request answered inside onRequest then leaves no
+    // cancelled entry in the 32 s queue.
+    const invite = created instanceof ServerInviteTransaction;
+    if (invite) created.start();
     try {
       this.options.onRequest(req, created);
     } finally {
-      // After the TU's first look: a request it answered at once needs no Timer F guard or
-      // 100 Trying timer, which would otherwise sit cancelled in their queues.
-      created.start();
+      if (!invite) created.start();
     }
   }
 

@@ -47,7 +47,10 @@ export interface ServerInviteOptions {
 
 export class ServerInviteTransaction {
   readonly method = 'INVITE';
-  /** The TU's callbacks; set them from onRequest. */
+  /**
+   * The TU's callbacks; set them from onRequest by assigning a new object (the default is
+   * one frozen empty object shared by all transactions).
+   */
   handlers: ServerTransactionHandlers = NO_HANDLERS;
   private current: ServerInviteState = 'proceeding';
   private readonly timers: TimerSet<TimerName>;
@@ -106,10 +109,7 @@ export class ServerInviteTransaction {
     return this.finalTag;
   }
 
-  /**
-   * Arm the 100 Trying (§17.2.1) unless the TU has answered already. The layer calls this
-   * once the TU has had the INVITE (onRequest), so an INVITE answered there arms nothing.
-   */
+  /** Enter Proceeding: arm the 100 Trying the TU may pre-empt by answering first (§17.2.1). */
   start(): void {
     if (this.current === 'proceeding' && this.lastBytes === undefined) this.timers.start('100', this.options.tryingDelay);
   }

@@ -33,7 +33,10 @@ type TimerName = 'J' | 'abandoned';
 const TIMER_EVENTS = { abandoned: 'abandoned', J: 'timerJ' } as const satisfies Record<TimerName, Event['kind']>;
 
 export class ServerNonInviteTransaction {
-  /** The TU's callbacks; set them from onRequest. */
+  /**
+   * The TU's callbacks; set them from onRequest by assigning a new object (the default is
+   * one frozen empty object shared by all transactions).
+   */
   handlers: ServerTransactionHandlers = NO_HANDLERS;
   readonly method: string;
   private current: ServerNonInviteState = 'trying';
@@ -83,7 +86,9 @@ export class ServerNonInviteTransaction {
 
   /**
    * Arm the guard against a TU that never answers. The layer calls this once the TU has had
-   * the request (onRequest), so a request answered there has no timer to cancel.
+   * the request (onRequest), so a request answered there has no timer to cancel; the guard
+   * then runs Timer F from that moment, later than the request's arrival by the time the TU
+   * took, which only delays when an unanswered transaction's memory is freed.
    */
   start(): void {
     if (this.current === 'trying' || this.current === 'proceeding') this.timers.start('abandoned', this.ctx.timers.F);
