@@ -218,7 +218,7 @@ abstract class SipMessageBase {
       return this;
     }
     this.removeAll(n);
-    if (i < 0 || i > this.headers.length) this.headers.push({ name: n, value });
+    if (i > this.headers.length) this.headers.push({ name: n, value });
     else this.headers.splice(i, 0, { name: n, value });
     return this;
   }

@@ -88,7 +88,6 @@ export class TransactionLayer {
   private readonly reliableCtx: TransactionContext;
   private readonly unreliableCtx: TransactionContext;
   private readonly clients = new Map<string, ClientTransaction>();
-  /** Server transactions by matching key; one key holds an INVITE and its CANCEL. */
   /**
    * Server transactions by matching key: one transaction, or the few that share a key (an
    * INVITE and its CANCEL; RFC 2543 requests), in creation order. Most keys have one, so
@@ -402,9 +401,10 @@ export class TransactionLayer {
     }
     if (tx instanceof ServerInviteTransaction || tx instanceof ServerNonInviteTransaction) {
       const entry = this.servers.get(tx.key);
+      const i = Array.isArray(entry) ? entry.indexOf(tx) : -1;
       if (entry === tx) this.servers.delete(tx.key);
-      else if (Array.isArray(entry) && entry.includes(tx)) {
-        entry.splice(entry.indexOf(tx), 1);
+      else if (Array.isArray(entry) && i >= 0) {
+        entry.splice(i, 1);
         if (entry.length === 1) this.servers.set(tx.key, entry[0]!);
       } else return;
       this.serverCount--;

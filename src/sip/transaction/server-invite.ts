@@ -111,7 +111,7 @@ export class ServerInviteTransaction {
 
   /** Enter Proceeding: arm the 100 Trying the TU may pre-empt by answering first (§17.2.1). */
   start(): void {
-    if (this.current === 'proceeding' && this.lastBytes === undefined) this.timers.start('100', this.options.tryingDelay);
+    this.timers.start('100', this.options.tryingDelay);
   }
 
   /**

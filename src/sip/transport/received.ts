@@ -168,7 +168,7 @@ function stamp(value: string, sourceAddress: string, sourcePort: number): Stampe
     rport = sourcePort;
   }
   // A sent-by spelled as the (canonical) source address needs no canonicalIp of its own.
-  const sameHost = canonical !== undefined && via.host === canonical ? true : canonicalIp(via.host) === src;
+  const sameHost = (canonical !== undefined && via.host === canonical) || canonicalIp(via.host) === src;
   const needReceived = rp !== undefined || !sameHost;
   let received = via.received;
   if (needReceived) {
