@@ -4,8 +4,9 @@
  * parser, no validation, no transactions, no dialogs, no timers. Each datagram is read as
  * latin1 text; OPTIONS, INVITE and BYE get a 200 built by copying the Via, From, To (plus a
  * To tag when it has none), Call-ID and CSeq lines (INVITE: with a Contact and an SDP body);
- * ACK and anything else is dropped. Sends go through dgram with the same literal-address
- * lookup and error callback as src/sip/transport/udp.ts.
+ * ACK and anything else is dropped. Sends go through dgram with a lookup that hands the
+ * address straight back (as src/sip/transport/udp.ts does for IP literals) and an error
+ * callback, as the transport's do.
  *
  * What it shows: the rate Node's dgram path (one recvmsg, one 'message' callback, one
  * sendmsg per datagram) sustains on this machine with sipp as the peer. The gap between it

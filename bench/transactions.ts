@@ -683,8 +683,10 @@ async function runStep(sc: Scenario, target: TargetName, rate: number, seconds: 
     const uas = t.uasCounters();
     if (uas !== undefined && (uas.failed > 0 || uas.unexpected > 0)) reasons.push(`sipp UAS: ${uas.failed} failed, ${uas.unexpected} unexpected`);
     // The same BYE check as for im-history (the UAS's counts include the warm-up calls).
-    if (uas !== undefined && sc.name === 'invite' && uas.byes === undefined) reasons.push('sipp UAS printed no final screen (BYE count unknown)');
-    else if (uas !== undefined && sc.name === 'invite' && uas.byes !== warmCalls + calls) reasons.push(`sipp UAS got ${uas.byes! - warmCalls}/${calls} BYEs`);
+    if (uas !== undefined && sc.name === 'invite') {
+      if (uas.byes === undefined) reasons.push('sipp UAS printed no final screen (BYE count unknown)');
+      else if (uas.byes !== warmCalls + calls) reasons.push(`sipp UAS got ${uas.byes - warmCalls}/${calls} BYEs`);
+    }
     const other = busy1 - busy0 - (targetCpuMs ?? 0) - (uac.uacCpuMs ?? 0);
     return {
       scenario: sc.name,
