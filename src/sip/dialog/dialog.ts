@@ -18,9 +18,9 @@ export type DialogState = 'early' | 'confirmed' | 'terminated';
 export type DialogRole = 'uac' | 'uas';
 
 export interface DialogId {
-  callId: string;
-  localTag: string;
-  remoteTag: string;
+  readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
 }
 
 export function dialogKey(id: DialogId): string {
@@ -73,13 +73,17 @@ export class Dialog {
     this.remoteUri = init.remoteUri;
     this.secure = init.secure;
     this.localContact = init.localContact;
+    this.keyText = undefined;
   }
 
   readonly role: DialogRole;
 
+  /** The dialog's index key (dialogKey of its id, which never changes: built once). */
   get key(): string {
-    return dialogKey(this.id);
+    return (this.keyText ??= dialogKey(this.id));
   }
+
+  private keyText: string | undefined;
 
   /** §12.1.2: the UAC's dialog from the request it sent and a response with a To tag. */
   static asUac(request: SipRequest, response: SipResponse): Dialog {

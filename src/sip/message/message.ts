@@ -329,6 +329,23 @@ abstract class SipMessageBase {
     return at >= 0 ? at : -1;
   }
 
+  /**
+   * Where the value of the first field with this normalized name starts in wireBytes, while
+   * it is still the received value (text and bytes then agree char for byte, up to the
+   * value's length); -1 when there is no such field or it no longer is the received value.
+   * For readers that scan bytes rather than a string (transport/received.ts).
+   */
+  wireOffset(n: string): number {
+    const i = this.indexOf(n);
+    const at = i < 0 ? -1 : this.wireStart(i);
+    return at < 0 ? -1 : at + this.wire!.off;
+  }
+
+  /** The received datagram (or stream message) the fields are read from, if any. */
+  get wireBytes(): Uint8Array | undefined {
+    return this.wire?.bytes;
+  }
+
   /** Index of the first field with this normalized name, or -1. */
   private indexOf(n: string): number {
     const size = this.size();

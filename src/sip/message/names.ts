@@ -143,6 +143,17 @@ export function knownHeaderNameBytes(b: Uint8Array, start: number, end: number):
 
 const canonicalCache = new Map<string, string>();
 
+const lineStartCache = new Map<string, string>();
+
+/** `Canonical-Name: `, the start of a header line on the wire (cached like the names). */
+export function headerLineStart(lower: string): string {
+  const hit = lineStartCache.get(lower);
+  if (hit !== undefined) return hit;
+  const out = canonicalHeaderName(lower) + ': ';
+  if (lineStartCache.size < 1024) lineStartCache.set(lower, out);
+  return out;
+}
+
 /** The spelling we put on the wire for a lower-cased long-form name. */
 export function canonicalHeaderName(lower: string): string {
   const hit = canonicalCache.get(lower);

@@ -6,7 +6,7 @@
  * Names are written in their canonical long form (names.ts), which every dissector
  * (Wireshark's included) reads without complaint.
  */
-import { canonicalHeaderName } from './names.js';
+import { headerLineStart } from './names.js';
 import type { SipMessage } from './message.js';
 
 export function startLine(msg: SipMessage): string {
@@ -17,7 +17,7 @@ export function serializeHead(msg: SipMessage): string {
   let out = startLine(msg) + '\r\n';
   for (const h of msg.headers) {
     if (h.name === 'content-length') continue;
-    out += canonicalHeaderName(h.name) + ': ' + h.value + '\r\n';
+    out += headerLineStart(h.name) + h.value + '\r\n';
   }
   out += 'Content-Length: ' + msg.body.length + '\r\n\r\n';
   return out;

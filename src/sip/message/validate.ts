@@ -43,13 +43,47 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([
 /** Headers a request may carry at most once; Content-Length is already the framer's (§18.3). */
 const ONCE: ReadonlySet<string> = new Set([...SINGLE_VALUED].filter((n) => n !== 'content-length'));
 
-const CHECKED_HEADERS: readonly [string, (r: SipRequest) => unknown][] = [
-  ['Via', (r) => r.via()],
-  ['From', (r) => r.from()],
-  ['To', (r) => r.to()],
-  ['CSeq', (r) => r.cseq()],
-  ['Contact', (r) => r.contact()],
-];
+/** §8.1.1: the header fields every request carries; without one it cannot be understood. */
+const MANDATORY = ['via', 'from', 'to', 'call-id', 'cseq'] as const;
+
+/**
+ * The structured headers a UAS reads (and caches) on every request, by label: the first one
+ * that does not parse makes the request a 400. A plain switch, not a table of closures,
+ * since this runs on every request.
+ */
+const CHECKED = ['Via', 'From', 'To', 'CSeq', 'Contact'] as const;
+
+function readChecked(r: SipRequest, label: (typeof CHECKED)[number]): void {
+  switch (label) {
+    case 'Via':
+      r.via();
+      return;
+    case 'From':
+      r.from();
+      return;
+    case 'To':
+      r.to();
+      return;
+    case 'CSeq':
+      r.cseq();
+      return;
+    case 'Contact':
+      r.contact();
+      return;
+  }
+}
+
+/** 1*DIGIT (leading zeros allowed, RFC 4475 §3.1.1.1 "0068") of at most 255 (§20.22). */
+function isMaxForwards(v: string): boolean {
+  if (v.length === 0 || v.length > 10) return false;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) return false;
+    n = n * 10 + c;
+  }
+  return n <= 255;
+}
 
 function reject(status: number, reason: string, headers: Rejection['headers'] = []): Rejection {
   return { status, reason: safeReason(reason), headers };
@@ -71,19 +105,23 @@ export function safeReason(s: string): string {
 export function checkRequest(req: SipRequest, profile: UasProfile): Rejection | undefined {
   if (req.version.toUpperCase() !== 'SIP/2.0') return reject(505, 'Version Not Supported');
 
-  for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) {
-    if (!req.has(name)) return reject(400, `Missing ${name} header`);
+  for (let i = 0; i < MANDATORY.length; i++) {
+    if (!req.has(MANDATORY[i]!)) return reject(400, `Missing ${MANDATORY[i]!} header`);
   }
   if (req.hasRepeated(ONCE)) {
     for (const name of ONCE) if (req.count(name) > 1) return reject(400, `Multiple ${name} headers`);
   }
-  for (const [label, get] of CHECKED_HEADERS) {
-    const bad = parseFailure(() => get(req));
-    if (bad !== undefined) return reject(400, `Bad ${label} header: ${bad}`);
+  for (let i = 0; i < CHECKED.length; i++) {
+    const label = CHECKED[i]!;
+    try {
+      readChecked(req, label);
+    } catch (e) {
+      if (e instanceof ParseError || e instanceof MissingHeaderError) return reject(400, `Bad ${label} header: ${errText(e)}`);
+      throw e;
+    }
   }
   const mf = req.get('max-forwards');
-  // 1*DIGIT with leading zeros allowed (RFC 4475 §3.1.1.1 "0068"), at most 255 (§20.22).
-  if (mf !== undefined && (!/^\d{1,10}$/.test(mf) || Number(mf) > 255)) return reject(400, 'Bad Max-Forwards header');
+  if (mf !== undefined && !isMaxForwards(mf)) return reject(400, 'Bad Max-Forwards header');
 
   const cseq = req.cseq();
   if (cseq.method !== req.method) return reject(400, 'CSeq method does not match the request method');
@@ -109,7 +147,7 @@ export function checkRequest(req: SipRequest, profile: UasProfile): Rejection | 
     return KNOWN_METHODS.has(method) ? reject(405, 'Method Not Allowed', allow) : reject(501, 'Not Implemented', allow);
   }
 
-  if (method !== 'ACK' && method !== 'CANCEL') {
+  if (method !== 'ACK' && method !== 'CANCEL' && req.has('require')) {
     const unsupported = req.tokens('require').filter((t) => !profile.optionTags.includes(t));
     if (unsupported.length > 0) return reject(420, 'Bad Extension', [{ name: 'Unsupported', value: unsupported.join(', ') }]);
   }
@@ -174,16 +212,6 @@ export function isUsableResponse(res: SipResponse): boolean {
 function allowList(profile: UasProfile): string {
   const all = new Set(['ACK', 'CANCEL', ...profile.methods]);
   return [...all].join(', ');
-}
-
-function parseFailure(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (e) {
-    if (e instanceof ParseError || e instanceof MissingHeaderError) return errText(e);
-    throw e;
-  }
 }
 
 function errText(e: unknown): string {

@@ -58,7 +58,7 @@ export class ClientInviteTransaction {
     readonly branch: string,
     private readonly handlers: ClientTransactionHandlers,
   ) {
-    this.timers = new TimerSet(ctx.timerQueues, (name) => this.dispatch({ kind: TIMER_EVENTS[name] }));
+    this.timers = new TimerSet(ctx.timerQueues, this);
   }
 
   get state(): ClientInviteState {
@@ -97,6 +97,11 @@ export class ClientInviteTransaction {
     if (this.current !== 'calling' && this.current !== 'proceeding') return false;
     this.dispatch({ kind: 'cancel', send });
     return true;
+  }
+
+  /** TimerSet: one of this machine's timers expired. */
+  timerFired(name: TimerName): void {
+    this.dispatch({ kind: TIMER_EVENTS[name] });
   }
 
   private dispatch(ev: Event): void {

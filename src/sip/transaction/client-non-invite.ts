@@ -44,7 +44,7 @@ export class ClientNonInviteTransaction {
     readonly branch: string,
     private readonly handlers: ClientTransactionHandlers,
   ) {
-    this.timers = new TimerSet(ctx.timerQueues, (name) => this.dispatch({ kind: TIMER_EVENTS[name] }));
+    this.timers = new TimerSet(ctx.timerQueues, this);
   }
 
   get method(): string {
@@ -68,6 +68,11 @@ export class ClientNonInviteTransaction {
 
   receiveResponse(res: SipResponse): void {
     this.dispatch(res.status < 200 ? { kind: '1xx', res } : { kind: 'final', res });
+  }
+
+  /** TimerSet: one of this machine's timers expired. */
+  timerFired(name: TimerName): void {
+    this.dispatch({ kind: TIMER_EVENTS[name] });
   }
 
   private dispatch(ev: Event): void {

@@ -57,11 +57,11 @@ export interface TransactionContext {
   /**
    * Send a server transaction's response and return its serialized bytes, which the machine
    * keeps (instead of the message) to answer retransmissions with. A transport error goes
-   * to onError asynchronously, counted in transportErrors.
+   * to onError.sendFailed asynchronously, counted in transportErrors.
    */
-  sendResponse(res: SipResponse, dest: Destination, onError: (err: TransactionTransportError) => void): Buffer;
+  sendResponse(res: SipResponse, dest: Destination, onError: SendFailureListener): Buffer;
   /** Send kept response bytes again (a retransmission), errors as for sendResponse. */
-  resendResponse(bytes: Buffer, dest: Destination, onError: (err: TransactionTransportError) => void): void;
+  resendResponse(bytes: Buffer, dest: Destination, onError: SendFailureListener): void;
   /** Called once when the machine reaches Terminated, so the layer can forget it. */
   terminated(tx: object): void;
   /** RFC 6026 §7.1: an ACK matching an INVITE server transaction in Accepted goes to the TU. */
@@ -97,6 +97,19 @@ export interface ServerTransactionHandlers {
   /** A response could not be sent (§17.2.4). */
   onTransportError?(err: TransactionTransportError): void;
   onTerminated?(): void;
+}
+
+/**
+ * Who hears of a response that could not be sent: the server transaction itself, so it
+ * needs no closure of its own for that (it lingers 32 s after its final response).
+ */
+export interface SendFailureListener {
+  sendFailed(err: TransactionTransportError): void;
+}
+
+/** What a machine's TimerSet reports expiries to: the machine itself (no closure per machine). */
+export interface TimerListener<Name extends string> {
+  timerFired(name: Name): void;
 }
 
 /** What a server transaction has until its TU sets handlers: nothing (shared, frozen). */
@@ -207,8 +220,8 @@ export class TimerQueues {
 
 /**
  * Named one-shot timers for a machine: starting a name again replaces its previous timer,
- * so no stale expiry can reach a state that has moved on. Expiries are reported through the
- * one `fire` callback given at construction.
+ * so no stale expiry can reach a state that has moved on. Expiries are reported to the
+ * listener given at construction (the machine).
  */
 export class TimerSet<Name extends string> implements TimerOwner {
   /** Live timers (a machine has at most a handful at once). */
@@ -216,7 +229,7 @@ export class TimerSet<Name extends string> implements TimerOwner {
 
   constructor(
     private readonly queues: TimerQueues,
-    private readonly fire: (name: Name) => void,
+    private readonly listener: TimerListener<Name>,
   ) {}
 
   start(name: Name, ms: number): void {
@@ -261,7 +274,7 @@ export class TimerSet<Name extends string> implements TimerOwner {
       if (i >= 0) list.splice(i, 1);
       if (list.length === 0) this.entries = undefined;
     }
-    this.fire(e.name as Name);
+    this.listener.timerFired(e.name as Name);
   }
 }
 

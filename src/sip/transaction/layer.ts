@@ -28,6 +28,7 @@ import {
   newCounters,
   TimerQueues,
   type ClientTransactionHandlers,
+  type SendFailureListener,
   type TransactionContext,
   type TransactionCounters,
 } from './context.js';
@@ -122,7 +123,7 @@ export class TransactionLayer {
       timerQueues: new TimerQueues(this.clock),
       counters: this.counters,
       send: (msg: SipMessage, dest: Destination) => this.transport.send(msg, dest),
-      sendResponse: (res: SipResponse, dest: Destination, onError: (err: TransactionTransportError) => void): Buffer => {
+      sendResponse: (res: SipResponse, dest: Destination, onError: SendFailureListener): Buffer => {
         if (this.transport.sendBytes === undefined) {
           this.sendMessageReporting(res, dest, onError);
           return serialize(res);
@@ -131,7 +132,7 @@ export class TransactionLayer {
         this.sendBytesReporting(bytes, dest, onError);
         return bytes;
       },
-      resendResponse: (bytes: Buffer, dest: Destination, onError: (err: TransactionTransportError) => void): void => {
+      resendResponse: (bytes: Buffer, dest: Destination, onError: SendFailureListener): void => {
         if (this.transport.sendBytes !== undefined) return this.sendBytesReporting(bytes, dest, onError);
         // A Transport without the bytes path (test doubles): hand it the message again.
         let res: SipMessage;
@@ -139,7 +140,7 @@ export class TransactionLayer {
           res = parseDatagram(bytes);
         } catch (e) {
           this.counters.transportErrors++;
-          queueMicrotask(() => onError(TransactionTransportError.from(e)));
+          queueMicrotask(() => onError.sendFailed(TransactionTransportError.from(e)));
           return;
         }
         this.sendMessageReporting(res, dest, onError);
@@ -277,14 +278,12 @@ export class TransactionLayer {
 
   private receiveRequest(req: SipRequest): void {
     let k;
-    let dest: Destination;
     try {
       // Besides the matching fields, CSeq and Call-ID are read here once, so a request the
       // TU gets has them readable (§8.1.1: both are mandatory).
       req.cseq();
       req.callId();
       k = serverMatchKey(req);
-      dest = responseDestination(req);
     } catch (e) {
       this.rejectMalformed(req, e);
       return;
@@ -306,6 +305,14 @@ export class TransactionLayer {
     if (req.method === 'ACK') {
       this.counters.strayAcks++;
       this.options.onRequest(req, undefined);
+      return;
+    }
+    // Where responses go (§18.2.2); an ACK, which gets none, never needs it.
+    let dest: Destination;
+    try {
+      dest = responseDestination(req);
+    } catch (e) {
+      this.rejectMalformed(req, e);
       return;
     }
     const source = this.trackSources ? req.source?.remoteAddress : undefined;
@@ -369,14 +376,14 @@ export class TransactionLayer {
     }
   }
 
-  private sendBytesReporting(bytes: Buffer, dest: Destination, onError: (err: TransactionTransportError) => void): void {
+  private sendBytesReporting(bytes: Buffer, dest: Destination, onError: SendFailureListener): void {
     this.transport.sendBytes!(bytes, dest, (e) => {
       this.counters.transportErrors++;
-      onError(TransactionTransportError.from(e));
+      onError.sendFailed(TransactionTransportError.from(e));
     });
   }
 
-  private sendMessageReporting(msg: SipMessage, dest: Destination, onError: (err: TransactionTransportError) => void): void {
+  private sendMessageReporting(msg: SipMessage, dest: Destination, onError: SendFailureListener): void {
     let p: Promise<void>;
     try {
       p = this.transport.send(msg, dest);
@@ -385,7 +392,7 @@ export class TransactionLayer {
     }
     p.catch((e: unknown) => {
       this.counters.transportErrors++;
-      onError(TransactionTransportError.from(e));
+      onError.sendFailed(TransactionTransportError.from(e));
     });
   }
 

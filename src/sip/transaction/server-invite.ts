@@ -73,7 +73,7 @@ export class ServerInviteTransaction {
     private readonly options: ServerInviteOptions,
   ) {
     this.req = request;
-    this.timers = new TimerSet(ctx.timerQueues, (name) => this.dispatch({ kind: TIMER_EVENTS[name] }));
+    this.timers = new TimerSet(ctx.timerQueues, this);
     this.receivedAt = ctx.clock.now();
   }
 
@@ -135,6 +135,11 @@ export class ServerInviteTransaction {
   /** An ACK matched to this transaction by the layer (§17.2.3). */
   receiveAck(ack: SipRequest): void {
     this.dispatch({ kind: 'ack', ack });
+  }
+
+  /** TimerSet: one of this machine's timers expired. */
+  timerFired(name: TimerName): void {
+    this.dispatch({ kind: TIMER_EVENTS[name] });
   }
 
   /** Runs one transition; false when the event was discarded in this state. */
@@ -230,13 +235,16 @@ export class ServerInviteTransaction {
   private resendLast(): void {
     if (this.lastBytes === undefined) return;
     this.ctx.counters.retransmissionsSent++;
-    this.ctx.resendResponse(this.lastBytes, this.responseDestination, this.onSendError);
+    this.ctx.resendResponse(this.lastBytes, this.responseDestination, this);
   }
 
-  private readonly onSendError = (err: TransactionTransportError): void => void this.dispatch({ kind: 'transportError', err });
+  /** The layer: a response of this transaction could not be sent (§17.2.4). */
+  sendFailed(err: TransactionTransportError): void {
+    this.dispatch({ kind: 'transportError', err });
+  }
 
   private send(res: SipResponse): void {
-    const bytes = this.ctx.sendResponse(res, this.responseDestination, this.onSendError);
+    const bytes = this.ctx.sendResponse(res, this.responseDestination, this);
     // RFC 6026 §7.1: Accepted absorbs INVITE retransmissions and resends nothing itself (the
     // TU retransmits its 2xx, §13.3.1.4), so a 2xx is not kept for Timer L's 32 s.
     this.lastBytes = res.status >= 200 && res.status < 300 ? undefined : bytes;

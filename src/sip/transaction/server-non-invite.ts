@@ -57,7 +57,7 @@ export class ServerNonInviteTransaction {
   ) {
     this.req = request;
     this.method = request.method;
-    this.timers = new TimerSet(ctx.timerQueues, (name) => this.dispatch({ kind: TIMER_EVENTS[name] }));
+    this.timers = new TimerSet(ctx.timerQueues, this);
   }
 
   /**
@@ -107,6 +107,11 @@ export class ServerNonInviteTransaction {
     this.dispatch({ kind: 'retransmission' });
   }
 
+  /** TimerSet: one of this machine's timers expired. */
+  timerFired(name: TimerName): void {
+    this.dispatch({ kind: TIMER_EVENTS[name] });
+  }
+
   /** Runs one transition; false when the event was discarded in this state. */
   private dispatch(ev: Event): boolean {
     const t: Transition = `${this.current}:${ev.kind}`;
@@ -120,7 +125,7 @@ export class ServerNonInviteTransaction {
         this.ctx.counters.retransmissionsReceived++;
         if (this.lastBytes !== undefined) {
           this.ctx.counters.retransmissionsSent++;
-          this.ctx.resendResponse(this.lastBytes, this.responseDestination, this.onSendError);
+          this.ctx.resendResponse(this.lastBytes, this.responseDestination, this);
         }
         return true;
       case 'trying:1xx':
@@ -155,10 +160,13 @@ export class ServerNonInviteTransaction {
     }
   }
 
-  private readonly onSendError = (err: TransactionTransportError): void => void this.dispatch({ kind: 'transportError', err });
+  /** The layer: a response of this transaction could not be sent (§17.2.4). */
+  sendFailed(err: TransactionTransportError): void {
+    this.dispatch({ kind: 'transportError', err });
+  }
 
   private send(res: SipResponse): void {
-    this.lastBytes = this.ctx.sendResponse(res, this.responseDestination, this.onSendError);
+    this.lastBytes = this.ctx.sendResponse(res, this.responseDestination, this);
     if (res.status >= 200) this.release();
   }
 

@@ -92,6 +92,8 @@ export class UserAgent implements IncomingHost {
   readonly allowHeader: string;
   /** Body types we take, for Accept in answers to OPTIONS (§11.2). */
   readonly acceptHeader: string;
+  /** The extra header fields of the 200 to OPTIONS (§11.2), the same for every request. */
+  private readonly optionsAnswer: ResponseOptions;
   private readonly clock: Clock;
   private readonly timers: TimerConfig;
   private readonly log: TransportLogger;
@@ -107,6 +109,7 @@ export class UserAgent implements IncomingHost {
     this.serverHeader = opts.serverHeader;
     this.allowHeader = ['ACK', 'CANCEL', ...opts.profile.methods.filter((m) => m !== 'ACK' && m !== 'CANCEL')].join(', ');
     this.acceptHeader = opts.profile.contentTypes?.['INVITE']?.join(', ') ?? 'application/sdp';
+    this.optionsAnswer = { headers: [['accept', this.acceptHeader], ['supported', opts.profile.optionTags.join(', ')]] };
     this.layer = new TransactionLayer({
       transport: opts.transport,
       clock: this.clock,
@@ -291,7 +294,7 @@ export class UserAgent implements IncomingHost {
   sendOnTransaction(tx: ServerTransaction, res: SipResponse): void {
     // Once answered, a CANCEL only gets its 200 (§9.2): the IncomingRequest (and with it the
     // parsed INVITE) need not live on for the transaction's Timer L / H.
-    if (res.status >= 200) this.incomingInvites.delete(tx);
+    if (res.status >= 200 && tx.method === 'INVITE') this.incomingInvites.delete(tx);
     tx.respond(res);
   }
 
@@ -362,7 +365,7 @@ export class UserAgent implements IncomingHost {
     if (req.toTag() !== undefined) return this.onInDialog(incoming);
     if (req.method === 'OPTIONS') {
       // §11.2: what we would do with an INVITE, and our capabilities.
-      incoming.respond(200, { headers: [['accept', this.acceptHeader], ['supported', this.opts.profile.optionTags.join(', ')]] });
+      incoming.respond(200, this.optionsAnswer);
       return;
     }
     if (this.opts.onRequest === undefined) return void incoming.respond(405);

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
-import { canonicalIp, readTopVia, stampViaValue, type TopVia } from '../../../src/sip/transport/received.js';
+import { canonicalIp, readTopVia, stampRequest, stampViaValue, type TopVia } from '../../../src/sip/transport/received.js';
+import { parseDatagram } from '../../../src/sip/message/parse.js';
 import { mutations } from '../../helpers/mutate.js';
 
 // ---- reference: the previous scanner, kept as it was -------------------------------------
@@ -156,4 +157,47 @@ test('RFC 3261 §18.2.1 / RFC 3581 §4: the one-pass Via scan agrees with the re
     if (readTopVia(v) !== undefined) readable++;
   }
   assert.ok(readable > 5_000 && readable < 19_000, `mutations both readable and not (${readable})`);
+});
+
+test('RFC 3261 §18.2.1 / RFC 3581 §4: the char-code scan agrees with the reference on every ASCII whitespace and on parameter-name case (20,000 seeded mutations)', () => {
+  // received.ts reads plain ASCII values without a regular expression: \s there is HT, LF,
+  // VT, FF, CR and SP, as in the reference's regular expression and String#trim.
+  let readable = 0;
+  for (const v of mutations(5118, VALUES, ' \t\n\v\f\r;=:/,.-_0123456789MADEPTRcdeimoprtv', 20_000, 4)) {
+    agree(v);
+    if (readTopVia(v) !== undefined) readable++;
+  }
+  assert.ok(readable > 3_000 && readable < 19_000, `mutations both readable and not (${readable})`);
+});
+
+test('RFC 3261 §18.2.1: a received request is stamped from its datagram bytes exactly as its Via text would be (seeded mutations)', () => {
+  // stampRequest scans the Via where it lies in the datagram; stampViaValue scans the string.
+  let stamped = 0;
+  let compared = 0;
+  for (const v of mutations(3581, VALUES, ' \t;=:/,.-_0123456789MADEPTRcdeimoprtv"[]\u00e9', 5_000, 3)) {
+    const value = v.trim();
+    if (/[\r\n]/.test(value) || value.length === 0) continue;
+    const datagram = Buffer.from(
+      `OPTIONS sip:a@example.com SIP/2.0\r\nVia: ${value}\r\nFrom: <sip:b@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\n` +
+        'Call-ID: c\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n',
+      'utf8',
+    );
+    let req;
+    try {
+      req = parseDatagram(datagram);
+    } catch {
+      continue;
+    }
+    if (!req.isRequest() || req.get('via') !== value) continue;
+    const [addr, port] = SOURCES[compared % SOURCES.length]!;
+    req.source = { transport: 'UDP', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: addr, remotePort: port };
+    const expected = stampViaValue(value, addr, port);
+    assert.equal(stampRequest(req), expected !== undefined, `stampRequest ${JSON.stringify(value)}`);
+    if (expected !== undefined) {
+      assert.equal(req.get('via'), expected, `stamped ${JSON.stringify(value)} from ${addr}:${port}`);
+      stamped++;
+    }
+    compared++;
+  }
+  assert.ok(compared > 3_000 && stamped > 1_000, `compared ${compared}, stamped ${stamped}`);
 });
