@@ -10,20 +10,21 @@
  * retransmits its 2xx until the ACK, T1 doubling to T2, and BYEs after 64*T1), §15.1.2
  * (BYE ends the dialog).
  */
-import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { SipRequest, SipResponse, type SipMessage } from '../message/message.js';
 import { checkRequest, type UasProfile } from '../message/validate.js';
-import { serialize } from '../message/serialize.js';
 import { TransactionLayer, type ServerTransaction } from '../transaction/layer.js';
 import { ClientInviteTransaction } from '../transaction/client-invite.js';
 import { createResponse } from '../transaction/build.js';
 import { randomHex } from '../../random.js';
 import { resolveTimerConfig, type TimerConfig } from '../transaction/timers.js';
+import { TimerQueues } from '../transaction/context.js';
 import type { Destination, Transport, TransportName } from '../transport/types.js';
 import { responseDestination } from '../transport/received.js';
 import { silentLogger, type TransportLogger } from '../transport/config.js';
 import { Dialog, dialogKey, newTag } from '../dialog/dialog.js';
 import { IncomingRequest, type IncomingHost, type ResponseOptions } from './incoming.js';
+import { Pending2xx, type Pending2xxHost } from './pending-2xx.js';
 import { resolveUri } from './resolve.js';
 
 export interface UserAgentOptions {
@@ -75,16 +76,6 @@ export interface InviteResult {
   dialog?: Dialog;
 }
 
-interface UasInviteState {
-  /** The 2xx until its first retransmission; then only its bytes are kept (when the transport takes bytes). */
-  res: SipResponse | undefined;
-  bytes: Buffer | undefined;
-  dest: Destination | undefined;
-  interval: number;
-  timer: TimerHandle | undefined;
-  giveUp: TimerHandle;
-}
-
 export class UserAgent implements IncomingHost {
   readonly layer: TransactionLayer;
   readonly dialogs = new Map<string, Dialog>();
@@ -97,7 +88,9 @@ export class UserAgent implements IncomingHost {
   private readonly clock: Clock;
   private readonly timers: TimerConfig;
   private readonly log: TransportLogger;
-  private readonly pendingAck = new Map<string, UasInviteState>();
+  /** UAS 2xx responses waiting for their ACK (§13.3.1.4), by dialog key. */
+  private readonly pendingAck = new Map<string, Pending2xx>();
+  private readonly pendingHost: Pending2xxHost;
   private readonly incomingInvites = new WeakMap<ServerTransaction, IncomingRequest>();
   private readonly dialogHandlers = new Map<string, DialogRequestHandler>();
   private readonly orphanHandlers = new Set<(incoming: IncomingRequest) => boolean>();
@@ -105,6 +98,16 @@ export class UserAgent implements IncomingHost {
   constructor(private readonly opts: UserAgentOptions) {
     this.clock = opts.clock ?? systemClock;
     this.timers = resolveTimerConfig(opts.timers);
+    this.pendingHost = {
+      transport: opts.transport,
+      timers: this.timers,
+      queues: new TimerQueues(this.clock),
+      noAck: (dialog) => {
+        this.pendingAck.delete(dialog.key);
+        this.log.warn({ callId: dialog.id.callId }, 'no ACK for 2xx within 64*T1: sending BYE (RFC 3261 13.3.1.4)');
+        void this.sendInDialog(dialog, 'BYE');
+      },
+    };
     this.log = opts.logger ?? silentLogger;
     this.serverHeader = opts.serverHeader;
     this.allowHeader = ['ACK', 'CANCEL', ...opts.profile.methods.filter((m) => m !== 'ACK' && m !== 'CANCEL')].join(', ');
@@ -282,10 +285,7 @@ export class UserAgent implements IncomingHost {
   }
 
   async close(): Promise<void> {
-    for (const s of this.pendingAck.values()) {
-      s.timer?.cancel();
-      s.giveUp.cancel();
-    }
+    for (const p of this.pendingAck.values()) p.stop();
     this.pendingAck.clear();
   }
 
@@ -303,41 +303,13 @@ export class UserAgent implements IncomingHost {
     // A re-INVITE's 2xx replaces any earlier one still waiting for its ACK.
     this.stopRetransmitting(dialog.key);
     this.dialogs.set(dialog.key, dialog);
-    const state: UasInviteState = {
-      res,
-      bytes: undefined,
-      dest: responseDestination(req),
-      interval: this.timers.T1,
-      timer: undefined,
-      giveUp: this.clock.setTimer(64 * this.timers.T1, () => {
-        this.stopRetransmitting(dialog.key);
-        this.log.warn({ callId: dialog.id.callId }, 'no ACK for 2xx within 64*T1: sending BYE (RFC 3261 13.3.1.4)');
-        void this.sendInDialog(dialog, 'BYE');
-      }),
-    };
-    const tick = () => {
-      const t = this.opts.transport;
-      if (state.dest === undefined) {
-        // nowhere to send it
-      } else if (t.sendBytes !== undefined) {
-        if (state.res !== undefined) {
-          state.bytes = serialize(state.res);
-          state.res = undefined;
-        }
-        if (state.bytes !== undefined) t.sendBytes(state.bytes, state.dest, () => undefined);
-      } else if (state.res !== undefined) void t.send(state.res, state.dest).catch(() => undefined);
-      state.interval = Math.min(state.interval * 2, this.timers.T2);
-      state.timer = this.clock.setTimer(state.interval, tick);
-    };
-    state.timer = this.clock.setTimer(state.interval, tick);
-    this.pendingAck.set(dialog.key, state);
+    this.pendingAck.set(dialog.key, new Pending2xx(this.pendingHost, dialog, res, responseDestination(req)));
   }
 
   private stopRetransmitting(key: string): void {
-    const s = this.pendingAck.get(key);
-    if (s === undefined) return;
-    s.timer?.cancel();
-    s.giveUp.cancel();
+    const p = this.pendingAck.get(key);
+    if (p === undefined) return;
+    p.stop();
     this.pendingAck.delete(key);
   }
 

@@ -177,6 +177,43 @@ test('RFC 3261 §13.3.1.4 the UAS retransmits its 2xx at T1, 2T1, ... T2 until t
   assert.equal(bye.dest.port, 5999);
 });
 
+test('RFC 3261 §13.3.1.4 the ACK stops the 2xx retransmissions: none after it, and no BYE at 64*T1', async () => {
+  const clock = new FakeClock();
+  const t = new RecordingTransport();
+  let terminated = '';
+  const ua = new UserAgent({
+    transport: t,
+    clock,
+    profile: PROFILE,
+    serverHeader: 's',
+    userAgentHeader: 'u',
+    onRequest: (req: IncomingRequest) => void req.accept(),
+    onDialogTerminated: (_d, why) => (terminated = why),
+  });
+  const invite = parseMessage(
+    'INVITE sip:b@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKack1\r\nFrom: <sip:a@x>;tag=1\r\n' +
+      'To: <sip:b@x>\r\nCall-ID: c-ack\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:5999>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n',
+  ) as SipRequest;
+  invite.source = { transport: 'UDP', localAddress: '127.0.0.1', localPort: 5070, remoteAddress: '127.0.0.1', remotePort: 5999 };
+  ua.receive(invite);
+  const oks = () => t.sent.filter((s) => !s.msg.isRequest() && s.msg.status === 200).length;
+  clock.advance(600); // one retransmission at T1
+  assert.equal(oks(), 2);
+  const ok = t.sent.find((s) => !s.msg.isRequest() && s.msg.status === 200)!.msg;
+  const ack = parseMessage(
+    'ACK sip:a@127.0.0.1:5999 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKack2\r\nFrom: <sip:a@x>;tag=1\r\n' +
+      `To: ${ok.get('to')}\r\nCall-ID: c-ack\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+  ) as SipRequest;
+  ack.source = invite.source;
+  ua.receive(ack);
+  clock.advance(64 * 500);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(oks(), 2, 'no 2xx after the ACK');
+  assert.equal(t.sent.filter((s) => s.msg.isRequest() && s.msg.method === 'BYE').length, 0);
+  assert.equal(terminated, '');
+  assert.equal(ua.dialogs.size, 1);
+});
+
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {

@@ -1,0 +1,83 @@
+/**
+ * A UAS's 2xx to an INVITE waiting for its ACK, RFC 3261 §13.3.1.4: the TU (not the
+ * transaction, which sits in Accepted and resends nothing, RFC 6026 §7.1) retransmits the
+ * 2xx T1 after it was sent, then at intervals doubling up to T2, until the ACK arrives; when
+ * none has come 64*T1 after the 2xx, the dialog is confirmed and ended with BYE (the
+ * host's noAck).
+ *
+ * The two timers run on the transaction layer's per-duration FIFO queues (TimerSet of
+ * transaction/context.ts), like the transactions' own: one small entry each instead of a
+ * Node Timeout and a closure per call, and the ACK that nearly always comes only marks them.
+ */
+import type { SipResponse } from '../message/message.js';
+import { serialize } from '../message/serialize.js';
+import { TimerSet, type TimerListener, type TimerQueues } from '../transaction/context.js';
+import type { TimerConfig } from '../transaction/timers.js';
+import type { Destination, Transport } from '../transport/types.js';
+import type { Dialog } from '../dialog/dialog.js';
+
+type TimerName = 'retransmit' | 'giveUp';
+
+/** What a pending 2xx needs from its UA (one object per UA, not per call). */
+export interface Pending2xxHost {
+  readonly transport: Transport;
+  readonly timers: TimerConfig;
+  readonly queues: TimerQueues;
+  /** 64*T1 passed without the ACK (the pending 2xx has stopped by then). */
+  noAck(dialog: Dialog): void;
+}
+
+export class Pending2xx implements TimerListener<TimerName> {
+  /** The 2xx until its first retransmission; then only its bytes (when the transport takes bytes). */
+  private res: SipResponse | undefined;
+  private bytes: Buffer | undefined;
+  private interval: number;
+  private readonly timers: TimerSet<TimerName>;
+
+  constructor(
+    private readonly host: Pending2xxHost,
+    readonly dialog: Dialog,
+    res: SipResponse,
+    /** Where the 2xx went (§18.2.2); undefined: nowhere to resend it. */
+    private readonly dest: Destination | undefined,
+  ) {
+    this.res = res;
+    this.interval = host.timers.T1;
+    this.timers = new TimerSet(host.queues, this);
+    this.timers.start('giveUp', 64 * host.timers.T1);
+    this.timers.start('retransmit', this.interval);
+  }
+
+  /** The ACK came (or the dialog ended, or a new 2xx replaces this one). */
+  stop(): void {
+    this.timers.cancelAll();
+    this.res = undefined;
+    this.bytes = undefined;
+  }
+
+  /** TimerSet: a retransmission is due, or the ACK is overdue. */
+  timerFired(name: TimerName): void {
+    if (name === 'giveUp') {
+      this.stop();
+      this.host.noAck(this.dialog);
+      return;
+    }
+    this.resend();
+    this.interval = Math.min(this.interval * 2, this.host.timers.T2);
+    this.timers.start('retransmit', this.interval);
+  }
+
+  private resend(): void {
+    const t = this.host.transport;
+    if (this.dest === undefined) return;
+    if (t.sendBytes !== undefined) {
+      if (this.res !== undefined) {
+        this.bytes = serialize(this.res);
+        this.res = undefined;
+      }
+      if (this.bytes !== undefined) t.sendBytes(this.bytes, this.dest, () => undefined);
+    } else if (this.res !== undefined) {
+      void t.send(this.res, this.dest).catch(() => undefined);
+    }
+  }
+}
