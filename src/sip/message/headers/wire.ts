@@ -150,8 +150,11 @@ let uriEnd = 0;
  * optional port, uri-parameters without escapes, no headers; as uri.ts parseUriRange reads
  * b[i, that ">"). None of these chars is ">", so the first char the grammar does not take
  * must be it. Sets uriEnd to its index.
+ *
+ * addrSpec: the URI of an addr-spec (no "<" ">", §20.10) filling b[i, n) exactly, n being
+ * where name-addr.ts ends it (the first ";", ",", "?", SP or HT): no uri-parameters then.
  */
-function sipUriAt(b: Uint8Array, off: number, text: string, i: number, n: number): SipUri | undefined {
+function sipUriAt(b: Uint8Array, off: number, text: string, i: number, n: number, addrSpec: boolean): SipUri | undefined {
   if (n - i < 5 || (b[i]! | 0x20) !== 0x73 || (b[i + 1]! | 0x20) !== 0x69 || (b[i + 2]! | 0x20) !== 0x70) return undefined;
   let scheme: 'sip' | 'sips';
   let j: number;
@@ -194,6 +197,11 @@ function sipUriAt(b: Uint8Array, off: number, text: string, i: number, n: number
     if (j === ps) return undefined;
     uri.port = port;
   }
+  if (addrSpec) {
+    if (j !== n) return undefined;
+    uriEnd = j;
+    return uri;
+  }
   while (j < n && b[j] === 0x3b) {
     const ns = j + 1;
     j = ns;
@@ -218,7 +226,8 @@ function sipUriAt(b: Uint8Array, off: number, text: string, i: number, n: number
 /**
  * One name-addr filling text[start, end): an optional display name, quoted (no
  * quoted-pairs) or tokens apart by spaces or tabs (joined by one space, as name-addr.ts
- * does), "<" SIP URI ">" and header parameters. As name-addr.ts parseNameAddr, and as a
+ * does), "<" SIP URI ">" and header parameters; or an addr-spec (a SIP URI without
+ * uri-parameters: a ";" after it starts the header parameters) and header parameters. As name-addr.ts parseNameAddr, and as a
  * one-element parseContact / parseNameAddrList.
  */
 export function wireNameAddr(bytes: Uint8Array, off: number, text: string, start: number, end: number): NameAddr | undefined {
@@ -236,7 +245,18 @@ export function wireNameAddr(bytes: Uint8Array, off: number, text: string, start
   } else if (bytes[j] !== 0x3c) {
     // display-name = *(token LWS) up to "<"; a first token ending at ":" is an addr-spec.
     let e = tokenEnd(bytes, j, n);
-    if (e === j || e >= n || bytes[e] === 0x3a) return undefined;
+    if (e === j || e >= n) return undefined;
+    if (bytes[e] === 0x3a) {
+      // addr-spec: the URI up to the first ";" (",", "?", SP, HT: the string parser's
+      // business), header parameters after it.
+      let ue = e;
+      while (ue < n && bytes[ue] !== 0x3b && bytes[ue] !== 0x2c && bytes[ue] !== 0x3f && bytes[ue] !== 0x20 && bytes[ue] !== 0x09) ue++;
+      const uri = sipUriAt(bytes, off, text, j, ue, true);
+      if (uri === undefined) return undefined;
+      const params: Param[] = [];
+      if (paramsAt(bytes, off, text, uriEnd, n, params, true, false) !== n) return undefined;
+      return { uri, params };
+    }
     displayName = text.slice(j - off, e - off);
     j = e;
     for (;;) {
@@ -252,7 +272,7 @@ export function wireNameAddr(bytes: Uint8Array, off: number, text: string, start
       j = e;
     }
   }
-  const uri = sipUriAt(bytes, off, text, j + 1, n);
+  const uri = sipUriAt(bytes, off, text, j + 1, n, false);
   if (uri === undefined) return undefined;
   const params: Param[] = [];
   if (paramsAt(bytes, off, text, uriEnd + 1, n, params, true, false) !== n) return undefined;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tortureDir, repoRoot } from '../../../helpers/paths.js';
+import { mutations } from '../../../helpers/mutate.js';
 import { parseDatagram } from '../../../../src/sip/message/parse.js';
 import { parseVia } from '../../../../src/sip/message/headers/via.js';
 import { parseContact, parseNameAddr } from '../../../../src/sip/message/headers/name-addr.js';
@@ -68,6 +69,9 @@ const USUAL: Record<string, string[]> = {
     '"Alice" <sip:alice@198.51.100.23:5060;transport=udp>;+g.oma.sip-im',
     '"" <sips:bob@b.example.com;lr;user=phone>;tag=x;expires="3600"',
     '<sip:pcscf1.example.net;lr>',
+    'sip:sipp@127.0.0.1:5061',
+    'sip:alice@example.net;tag=a73kszlfl',
+    'sips:example.com;expires=60;q=0.5',
   ],
   cseq: ['31862 REFER', '0009 INVITE', '4294967295 ACK'],
   'content-type': ['application/sdp', 'multipart/mixed;boundary="boundary1"', 'Application/Resource-Lists+XML;charset=utf-8'],
@@ -131,6 +135,28 @@ test('headers/wire: a byte above 127 (a U+FFFD in the text) is never read as a c
   assert.equal(wireVia(via, 0, via.toString('utf8'), 0, via.length), undefined);
   const ct = Buffer.from('text/plain;charset=\xe9', 'latin1');
   assert.equal(wireContentType(ct, 0, ct.toString('utf8'), 0, ct.length), undefined);
+});
+
+test('headers/wire: name-addr and addr-spec read from the bytes equal the string parser on 20,000 seeded mutations', () => {
+  // The addr-spec form (§20.10: no "<" ">", so a ";" ends the URI) beside the name-addr one.
+  const bases = [
+    'sip:sipp@127.0.0.1:5061',
+    'sip:a;b@example.com;tag=1',
+    'sips:bob@example.com:5061;expires=60',
+    'sip:alice@example.net;tag=x?y',
+    'service <sip:service@127.0.0.1:5060>;tag=abc',
+    '"A" <sip:a@example.com;lr>;q=0.5',
+  ];
+  let read1 = 0;
+  for (const v of mutations(2046, bases, ';:@<>",?=. \t0123456789abips', 20_000, 3)) {
+    const got = outcome(() => read(wireNameAddr as Reader, v));
+    assert.ok('ok' in (got as object), `threw on ${v}`);
+    const value = (got as { ok: unknown }).ok;
+    if (value === undefined) continue;
+    read1++;
+    assert.deepEqual(outcome(() => parseNameAddr(v)), { ok: value }, v);
+  }
+  assert.ok(read1 > 2_000, `read from the bytes: ${read1}`);
 });
 
 test('headers/wire: a one-element Contact list is what parseContact returns', () => {
