@@ -158,7 +158,12 @@ export class TransactionLayer {
     return { ...this.counters, activeClientTransactions: this.clients.size, activeServerTransactions: this.serverCount };
   }
 
-  /** Entry point for every message the transport delivers. Never throws for a bad message. */
+  /**
+   * Entry point for every message the transport delivers. Never throws for a bad message.
+   * A request whose matching headers cannot be read, or which needs a response and has no
+   * address to send one to (§18.2.2), is malformed (onMalformed; a 400 where one can be sent);
+   * an ACK needs no response address, so it is matched (or goes up as a stray ACK) without one.
+   */
   receive(msg: SipMessage): void {
     if (msg.isRequest()) this.receiveRequest(msg);
     else this.receiveResponse(msg);

@@ -225,3 +225,22 @@ test('RFC 3261 §8.1.1.5: sendRequest refuses a CSeq method other than the reque
   assert.equal(h.transport.sent.length, 0);
   assert.equal(h.layer.stats.activeClientTransactions, 0);
 });
+
+test('RFC 3261 §18.2.2: a request with no usable response address is malformed, but an ACK (which gets no response) still reaches the TU', () => {
+  // No source (not from a transport) and a Via transport with no §18.2.2 rule here: nowhere
+  // to send a response. The layer looks for an address only when it needs one.
+  const h = harness();
+  const invite = incoming('INVITE', { via: 'SIP/2.0/SCTP 192.0.2.30;branch=z9hG4bKsctp1' });
+  invite.source = undefined;
+  h.layer.receive(invite);
+  assert.equal(h.requests.length, 0);
+  assert.equal(h.layer.stats.malformed, 1);
+  assert.equal(h.layer.stats.activeServerTransactions, 0);
+  const ack = incoming('ACK', { via: 'SIP/2.0/SCTP 192.0.2.30;branch=z9hG4bKsctp2' });
+  ack.source = undefined;
+  h.layer.receive(ack);
+  assert.equal(h.layer.stats.malformed, 1);
+  assert.equal(h.layer.stats.strayAcks, 1);
+  assert.deepEqual(h.requests.map((r) => [r.req.method, r.tx]), [['ACK', undefined]]);
+  assert.equal(h.transport.sent.length, 0);
+});
