@@ -16,6 +16,10 @@
  * spread. The harness's own share (building the datagrams sipp would send, reading our To
  * tag back from the 200) is measured apart and shown in its own row.
  *
+ * For INVITE dialogs a column splits the main thread's time between the INVITE (with the
+ * dialog and the 2xx), the ACK and the BYE (hrtime around each, medians of the runs; GC
+ * helper threads are not in it, so the three add up to less than the CPU column).
+ *
  * With --expose-gc, a last column gives the heap left per live server transaction after a
  * full GC (what 32 s of Timer J / Timer L state costs in memory), median of the runs.
  *
@@ -214,6 +218,16 @@ function toTagOf(res: Buffer): string {
 type Scenario = 'options' | 'invite';
 
 /** One call of the scenario; `real` false runs only the harness's own share. */
+/** Main-thread nanoseconds spent in deliver() per INVITE, ACK and BYE of the timed calls. */
+const split = { ns: [0, 0, 0], timing: false };
+
+function timed(h: Harness, k: number, bytes: Buffer): void {
+  if (!split.timing) return h.deliver(bytes);
+  const t = process.hrtime.bigint();
+  h.deliver(bytes);
+  split.ns[k]! += Number(process.hrtime.bigint() - t);
+}
+
 function call(h: Harness | undefined, sc: Scenario, n: number): void {
   if (sc === 'options') {
     const b = options(n);
@@ -226,14 +240,14 @@ function call(h: Harness | undefined, sc: Scenario, n: number): void {
   const invite = inDialog('INVITE', n, `z9hG4bK-${n}-1-0`, 1, undefined, SIPP_SDP);
   let tag = 'harness0';
   if (h !== undefined) {
-    h.deliver(invite);
+    timed(h, 0, invite);
     tag = toTagOf(h.transport.last);
   } else toTagOf(Buffer.from(`SIP/2.0 200 OK\r\nTo: <sip:x@y>;tag=${tag}\r\n\r\n`));
   const ack = inDialog('ACK', n, `z9hG4bK-${n}-1-2`, 1, tag);
   const bye = inDialog('BYE', n, `z9hG4bK-${n}-2-0`, 2, tag);
   if (h !== undefined) {
-    h.deliver(ack);
-    h.deliver(bye);
+    timed(h, 1, ack);
+    timed(h, 2, bye);
     if (h.transport.last[8] !== 0x32) throw new Error(`BYE ${n}: no 200`);
   }
 }
@@ -243,14 +257,21 @@ interface RunResult {
   us: number;
   /** With --expose-gc: heap bytes per live server transaction after a full GC. */
   heapPerTx: number | undefined;
+  /** INVITE dialogs: main-thread µs in the INVITE, the ACK and the BYE (GC helpers not included). */
+  perMessage: number[];
 }
 
 function run(sc: Scenario, calls: number, rate: number, real: boolean): RunResult {
   const h = real ? harness() : undefined;
   const warm = Math.floor(calls / 5);
   let cpu0 = process.cpuUsage();
+  split.ns = [0, 0, 0];
+  split.timing = false;
   for (let n = 0; n < warm + calls; n++) {
-    if (n === warm) cpu0 = process.cpuUsage();
+    if (n === warm) {
+      cpu0 = process.cpuUsage();
+      split.timing = true;
+    }
     h?.clock.advanceTo((n * 1000) / rate);
     call(h, sc, n);
   }
@@ -263,7 +284,8 @@ function run(sc: Scenario, calls: number, rate: number, real: boolean): RunResul
     gc();
     heapPerTx = process.memoryUsage().heapUsed / h.ua.layer.stats.activeServerTransactions;
   }
-  return { us: (d.user + d.system) / calls, heapPerTx };
+  split.timing = false;
+  return { us: (d.user + d.system) / calls, heapPerTx, perMessage: split.ns.map((ns) => ns / 1000 / calls) };
 }
 
 function median(xs: number[]): number {
@@ -283,6 +305,7 @@ function main(): void {
   const runs = arg('runs', 3);
   const gcExposed = (globalThis as { gc?: unknown }).gc !== undefined;
   const rows: string[][] = [['Scenario', 'calls/run', 'virtual rate', 'µs CPU per call (median)', 'runs', 'harness µs']];
+  rows[0]!.push('main thread µs per INVITE / ACK / BYE');
   if (gcExposed) rows[0]!.push('heap bytes per live server transaction');
   for (const sc of ['options', 'invite'] as const) {
     if (only !== undefined && only !== sc) continue;
@@ -293,10 +316,12 @@ function main(): void {
     const harnessOnly = median(hs);
     const xs: number[] = [];
     const heap: number[] = [];
+    const split3: number[][] = [[], [], []];
     for (let i = 0; i < runs; i++) {
       const r = run(sc, calls, rate, true);
       xs.push(r.us);
       if (r.heapPerTx !== undefined) heap.push(r.heapPerTx);
+      r.perMessage.forEach((us, k) => split3[k]!.push(us));
     }
     const row = [
       sc === 'options' ? 'OPTIONS' : 'INVITE dialog',
@@ -306,6 +331,7 @@ function main(): void {
       xs.map((x) => (x - harnessOnly).toFixed(1)).join(' '),
       harnessOnly.toFixed(1),
     ];
+    row.push(sc === 'invite' ? split3.map((m) => median(m).toFixed(1)).join(' / ') : '-');
     if (gcExposed) row.push(median(heap).toFixed(0));
     rows.push(row);
   }
