@@ -40,12 +40,14 @@ export class Dialog {
   readonly id: DialogId;
   /** Route set as name-addr strings, in the order they go into Route headers. */
   routeSet: string[];
-  remoteTarget: string;
   localSeq: number;
   remoteSeq: number | undefined;
-  readonly localUri: string;
-  readonly remoteUri: string;
   readonly secure: boolean;
+  // The URIs as text, or the parsed URI they are formatted from when first read: a UAS that
+  // never sends inside the dialog never formats them. (Parsed URIs are not changed in place.)
+  private remoteTargetValue: string | Uri;
+  private localUriValue: string | Uri;
+  private remoteUriValue: string | Uri;
   /** Our Contact, as a name-addr, for requests we send inside the dialog. */
   localContact: string;
 
@@ -54,11 +56,11 @@ export class Dialog {
     state: DialogState;
     id: DialogId;
     routeSet: string[];
-    remoteTarget: string;
+    remoteTarget: string | Uri;
     localSeq: number;
     remoteSeq: number | undefined;
-    localUri: string;
-    remoteUri: string;
+    localUri: string | Uri;
+    remoteUri: string | Uri;
     secure: boolean;
     localContact: string;
   }) {
@@ -66,17 +68,39 @@ export class Dialog {
     this.state = init.state;
     this.id = init.id;
     this.routeSet = init.routeSet;
-    this.remoteTarget = init.remoteTarget;
+    this.remoteTargetValue = init.remoteTarget;
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
-    this.localUri = init.localUri;
-    this.remoteUri = init.remoteUri;
+    this.localUriValue = init.localUri;
+    this.remoteUriValue = init.remoteUri;
     this.secure = init.secure;
     this.localContact = init.localContact;
     this.keyText = undefined;
   }
 
   readonly role: DialogRole;
+
+  /** Where requests inside the dialog go (§12.1.1: the peer's Contact; refreshed by target refreshes). */
+  get remoteTarget(): string {
+    const v = this.remoteTargetValue;
+    return typeof v === 'string' ? v : (this.remoteTargetValue = formatUri(v));
+  }
+
+  set remoteTarget(v: string) {
+    this.remoteTargetValue = v;
+  }
+
+  /** Our URI: the From of requests we send inside the dialog (§12.2.1.1). */
+  get localUri(): string {
+    const v = this.localUriValue;
+    return typeof v === 'string' ? v : (this.localUriValue = formatUri(v));
+  }
+
+  /** The peer's URI: the To of requests we send inside the dialog (§12.2.1.1). */
+  get remoteUri(): string {
+    const v = this.remoteUriValue;
+    return typeof v === 'string' ? v : (this.remoteUriValue = formatUri(v));
+  }
 
   /** The dialog's index key (dialogKey of its id, which never changes: built once). */
   get key(): string {
@@ -116,11 +140,11 @@ export class Dialog {
       state: response.status < 200 ? 'early' : 'confirmed',
       id: { callId: request.callId(), localTag, remoteTag },
       routeSet: routesOf(request.getAll('record-route')),
-      remoteTarget: firstContact(request) ?? formatUri(request.from().uri),
+      remoteTarget: firstContactUri(request) ?? request.from().uri,
       localSeq: 0,
       remoteSeq: request.cseq().seq,
-      localUri: formatUri(request.to().uri),
-      remoteUri: formatUri(request.from().uri),
+      localUri: request.to().uri,
+      remoteUri: request.from().uri,
       secure: request.requestUri().scheme === 'sips',
       localContact: response.get('contact') ?? '',
     });
@@ -216,9 +240,14 @@ function routesOf(values: string[]): string[] {
 }
 
 function firstContact(msg: SipRequest | SipResponse): string | undefined {
+  const uri = firstContactUri(msg);
+  return uri === undefined ? undefined : formatUri(uri);
+}
+
+function firstContactUri(msg: SipRequest | SipResponse): Uri | undefined {
   const c = msg.contact();
   if (c === '*' || c.length === 0) return undefined;
-  return formatUri((c[0] as NameAddr).uri);
+  return (c[0] as NameAddr).uri;
 }
 
 function randomSeq(): number {

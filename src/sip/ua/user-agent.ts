@@ -179,8 +179,17 @@ export class UserAgent implements IncomingHost {
   }
 
   localContact(req: SipRequest): string {
-    return this.contactFor(req.source?.transport ?? 'UDP');
+    const t = req.source?.transport ?? 'UDP';
+    // The listeners and advertised addresses are fixed once the UA runs: one string per transport.
+    let c = this.localContacts.get(t);
+    if (c === undefined) {
+      c = this.contactFor(t);
+      this.localContacts.set(t, c);
+    }
+    return c;
   }
+
+  private readonly localContacts = new Map<TransportName, string>();
 
   /** Send a non-INVITE request; resolves with the final response (408/503 synthesised, §8.1.3.1). */
   async request(req: SipRequest, options: RequestOptions = {}): Promise<SipResponse> {

@@ -57,6 +57,14 @@ test('RFC 3261 §12.1.1 UAS dialog: route set in order, remote target = request 
   const d = Dialog.asUas(INVITE, ok());
   assert.deepEqual(d.routeSet, ['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr>']);
   assert.equal(d.remoteTarget, 'sip:alice@pc33.atlanta.example.com');
+  // §12.1.1: the UAS's local URI is the request's To, its remote URI the From.
+  assert.equal(d.localUri, 'sip:bob@biloxi.example.com');
+  assert.equal(d.remoteUri, 'sip:alice@atlanta.example.com');
+  d.remoteTarget = 'sip:alice@192.0.2.99';
+  assert.equal(d.remoteTarget, 'sip:alice@192.0.2.99');
+  const bye = d.createRequest('BYE');
+  assert.equal(bye.get('to'), '<sip:alice@atlanta.example.com>;tag=9fxced76sl');
+  assert.equal(bye.get('from'), '<sip:bob@biloxi.example.com>;tag=8321234356');
   assert.equal(d.remoteSeq, 314159);
   assert.deepEqual(d.id, { callId: '3848276298220188511@atlanta.example.com', localTag: '8321234356', remoteTag: '9fxced76sl' });
 });

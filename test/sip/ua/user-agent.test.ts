@@ -137,7 +137,8 @@ class RecordingTransport implements Transport {
   }
 }
 
-test('RFC 3261 §13.3.1.4 the UAS retransmits its 2xx at T1, 2T1, ... T2 until the ACK, and BYEs after 64*T1', async () => {
+/** A UA on a FakeClock that has accepted one INVITE from 127.0.0.1:5999 (its 200 sent once). */
+function acceptedInvite(branch: string, callId: string) {
   const clock = new FakeClock();
   const t = new RecordingTransport();
   let terminated = '';
@@ -151,12 +152,17 @@ test('RFC 3261 §13.3.1.4 the UAS retransmits its 2xx at T1, 2T1, ... T2 until t
     onDialogTerminated: (_d, why) => (terminated = why),
   });
   const invite = parseMessage(
-    'INVITE sip:b@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKabc\r\nFrom: <sip:a@x>;tag=1\r\n' +
-      'To: <sip:b@x>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:5999>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n',
+    `INVITE sip:b@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=${branch}\r\nFrom: <sip:a@x>;tag=1\r\n` +
+      `To: <sip:b@x>\r\nCall-ID: ${callId}\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:5999>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
   ) as SipRequest;
   invite.source = { transport: 'UDP', localAddress: '127.0.0.1', localPort: 5070, remoteAddress: '127.0.0.1', remotePort: 5999 };
   ua.receive(invite);
-  const oks = () => t.sent.filter((s) => !s.msg.isRequest() && s.msg.status === 200).length;
+  const oks = (): number => t.sent.filter((s) => !s.msg.isRequest() && s.msg.status === 200).length;
+  return { clock, t, ua, invite, ended: () => terminated, oks };
+}
+
+test('RFC 3261 §13.3.1.4 the UAS retransmits its 2xx at T1, 2T1, ... T2 until the ACK, and BYEs after 64*T1', async () => {
+  const { clock, t, ended, oks } = acceptedInvite('z9hG4bKabc', 'c1');
   assert.equal(oks(), 1);
   const times: number[] = [];
   let last = 1;
@@ -173,30 +179,12 @@ test('RFC 3261 §13.3.1.4 the UAS retransmits its 2xx at T1, 2T1, ... T2 until t
   await new Promise((r) => setImmediate(r));
   const bye = t.sent.find((s) => s.msg.isRequest() && s.msg.method === 'BYE');
   assert.ok(bye, 'BYE sent after 64*T1 without ACK');
-  assert.equal(terminated, 'BYE sent');
+  assert.equal(ended(), 'BYE sent');
   assert.equal(bye.dest.port, 5999);
 });
 
 test('RFC 3261 §13.3.1.4 the ACK stops the 2xx retransmissions: none after it, and no BYE at 64*T1', async () => {
-  const clock = new FakeClock();
-  const t = new RecordingTransport();
-  let terminated = '';
-  const ua = new UserAgent({
-    transport: t,
-    clock,
-    profile: PROFILE,
-    serverHeader: 's',
-    userAgentHeader: 'u',
-    onRequest: (req: IncomingRequest) => void req.accept(),
-    onDialogTerminated: (_d, why) => (terminated = why),
-  });
-  const invite = parseMessage(
-    'INVITE sip:b@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKack1\r\nFrom: <sip:a@x>;tag=1\r\n' +
-      'To: <sip:b@x>\r\nCall-ID: c-ack\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:5999>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n',
-  ) as SipRequest;
-  invite.source = { transport: 'UDP', localAddress: '127.0.0.1', localPort: 5070, remoteAddress: '127.0.0.1', remotePort: 5999 };
-  ua.receive(invite);
-  const oks = () => t.sent.filter((s) => !s.msg.isRequest() && s.msg.status === 200).length;
+  const { clock, t, ua, invite, ended, oks } = acceptedInvite('z9hG4bKack1', 'c-ack');
   clock.advance(600); // one retransmission at T1
   assert.equal(oks(), 2);
   const ok = t.sent.find((s) => !s.msg.isRequest() && s.msg.status === 200)!.msg;
@@ -210,7 +198,7 @@ test('RFC 3261 §13.3.1.4 the ACK stops the 2xx retransmissions: none after it, 
   await new Promise((r) => setImmediate(r));
   assert.equal(oks(), 2, 'no 2xx after the ACK');
   assert.equal(t.sent.filter((s) => s.msg.isRequest() && s.msg.method === 'BYE').length, 0);
-  assert.equal(terminated, '');
+  assert.equal(ended(), '');
   assert.equal(ua.dialogs.size, 1);
 });
 
