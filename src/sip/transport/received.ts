@@ -17,6 +17,7 @@
 import { isIP } from 'node:net';
 import type { SipRequest } from '../message/message.js';
 import { isReliable, type Destination, type TransportName } from './types.js';
+import { transportTokenAt } from '../message/headers/wire.js';
 
 /**
  * One canonical spelling per IP address, for comparisons and table keys: RFC 5952 for IPv6,
@@ -75,8 +76,9 @@ export interface TopVia {
 
 interface Scan {
   via: TopVia;
-  /** The rport, received and maddr parameters of the first via-parm, in order. */
-  params: ParamSpan[];
+  /** The first rport and the first received parameter of the first via-parm (what stamping edits). */
+  rportParam: ParamSpan | undefined;
+  receivedParam: ParamSpan | undefined;
   /** Offset just after the last non-space character of the first via-parm. */
   parmEnd: number;
 }
@@ -99,7 +101,8 @@ function nextOutside(value: string, sep: number, from: number, to: number): numb
 }
 
 /** The via-parm parameters stamping and routing look at; the others are only checked. */
-const KEPT_PARAMS: ReadonlySet<string> = new Set(['rport', 'received', 'maddr']);
+const KEPT = ['rport', 'received', 'maddr'] as const;
+const KEPT_PARAMS: ReadonlySet<string> = new Set(KEPT);
 
 /** ASCII whitespace as \s and String#trim see it: HT, LF, VT, FF, CR, SP. */
 function isWs(c: number): boolean {
@@ -120,9 +123,7 @@ function isNamed(b: Uint8Array, s: number, e: number, name: string): boolean {
 
 /** KEPT_PARAMS' member that b[s, e) names (any case), else undefined. */
 function keptName(b: Uint8Array, s: number, e: number): string | undefined {
-  if (isNamed(b, s, e, 'rport')) return 'rport';
-  if (isNamed(b, s, e, 'received')) return 'received';
-  if (isNamed(b, s, e, 'maddr')) return 'maddr';
+  for (let k = 0; k < KEPT.length; k++) if (isNamed(b, s, e, KEPT[k]!)) return KEPT[k];
   return undefined;
 }
 
@@ -190,7 +191,7 @@ function fastScan(value: string, b: Uint8Array, base: number): Scan | undefined 
     i = skipWs(b, i, firstEnd);
   }
   if (i !== firstEnd) return undefined;
-  const transport = transportToken(b, ts, te) ?? value.slice(ts - base, te - base).toUpperCase();
+  const transport = transportTokenAt(b, base, value, ts, te);
   const host = value.slice(hs - base, he - base);
 
   let params: ParamSpan[] | undefined;
@@ -223,18 +224,6 @@ function fastScan(value: string, b: Uint8Array, base: number): Scan | undefined 
   return finishScan(transport, host, port, params ?? [], lastEnd - base);
 }
 
-/** UDP, TCP or TLS when b[s, e) spells one in upper case (the usual spelling), else undefined. */
-function transportToken(b: Uint8Array, s: number, e: number): string | undefined {
-  if (e - s !== 3) return undefined;
-  const x = b[s]!;
-  const y = b[s + 1]!;
-  const z = b[s + 2]!;
-  if (x === 0x55 && y === 0x44 && z === 0x50) return 'UDP';
-  if (x === 0x54 && y === 0x43 && z === 0x50) return 'TCP';
-  if (x === 0x54 && y === 0x4c && z === 0x53) return 'TLS';
-  return undefined;
-}
-
 /** The Scan from the parts of a first via-parm; undefined when its rport is malformed. */
 function finishScan(transport: string, host: string, port: number | undefined, params: ParamSpan[], parmEnd: number): Scan | undefined {
   // The first parameter of each name counts.
@@ -263,7 +252,8 @@ function finishScan(transport: string, host: string, port: number | undefined, p
       rport,
       maddr: md?.value,
     },
-    params,
+    rportParam: rp,
+    receivedParam: rc,
     parmEnd,
   };
 }
@@ -325,7 +315,7 @@ function stamp(value: string, scan: Scan | undefined, sourceAddress: string, sou
   const src = canonical ?? sourceAddress;
   const edits: { start: number; end: number; text: string }[] = [];
   const via = scan.via;
-  const rp = scan.params.find((p) => p.name === 'rport');
+  const rp = scan.rportParam;
   let rport = via.rport;
   if (rp !== undefined && rp.value === undefined) {
     edits.push({ start: rp.start, end: rp.end, text: `${value.slice(rp.start, rp.start + 5)}=${sourcePort}` });
@@ -336,7 +326,7 @@ function stamp(value: string, scan: Scan | undefined, sourceAddress: string, sou
   const needReceived = rp !== undefined || !sameHost;
   let received = via.received;
   if (needReceived) {
-    const rc = scan.params.find((p) => p.name === 'received');
+    const rc = scan.receivedParam;
     if (rc === undefined) edits.push({ start: scan.parmEnd, end: scan.parmEnd, text: `;received=${src}` });
     else edits.push({ start: rc.start, end: rc.end, text: `${value.slice(rc.start, rc.start + 8)}=${src}` });
     received = src;

@@ -295,7 +295,7 @@ export function wireVia(bytes: Uint8Array, off: number, text: string, start: num
   const ts = i + 8;
   let j = tokenEnd(bytes, ts, n);
   if (j === ts || j >= n || bytes[j] !== 0x20) return undefined;
-  const transport = transportName(bytes, off, text, ts, j);
+  const transport = transportTokenAt(bytes, off, text, ts, j);
   const hs = j + 1;
   const typed = hs < n ? hostAt(bytes, hs, n) : -1;
   if (typed < 0) return undefined;
@@ -332,8 +332,11 @@ export function wireVia(bytes: Uint8Array, off: number, text: string, start: num
   return via;
 }
 
-/** Upper-cased transport token, without allocating for UDP, TCP and TLS. */
-function transportName(b: Uint8Array, off: number, text: string, i: number, end: number): string {
+/**
+ * The transport token b[i, end) upper-cased (text[i - off, end - off) is its text), without
+ * allocating for UDP, TCP and TLS in any case. Also read by transport/received.ts.
+ */
+export function transportTokenAt(b: Uint8Array, off: number, text: string, i: number, end: number): string {
   if (end - i === 3) {
     const x = b[i]! | 0x20;
     const y = b[i + 1]! | 0x20;
