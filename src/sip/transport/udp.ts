@@ -13,6 +13,14 @@
  *
  * Keep-alives that are not SIP (CRLF or NUL datagrams, RFC 5626 §3.5.2 STUN) are dropped
  * quietly: they are not parse errors.
+ *
+ * Sends wait for the end of the event-loop turn (setImmediate) and then go out together, in
+ * the order they were made. Under load a turn delivers a run of datagrams (libuv reads up to
+ * 32 per socket wake-up), so their responses leave back to back: the kernel's send path stays
+ * in the CPU caches, and the peer is woken once per run instead of once per datagram. That
+ * costs about a sixth less CPU per OPTIONS at 10,000/s (docs/benchmarks.md). A response is
+ * delayed by no more than the time the rest of its turn takes; when idle, a turn holds one
+ * datagram and nothing waits. close() sends what is queued before closing the sockets.
  */
 import dgram from 'node:dgram';
 import dns from 'node:dns';
@@ -80,8 +88,19 @@ function isKeepAlive(buf: Buffer): boolean {
   return true;
 }
 
+/** A datagram waiting for the end of the turn; `done` gets dgram's send callback. */
+interface QueuedSend {
+  socket: dgram.Socket;
+  bytes: Buffer;
+  port: number;
+  address: string;
+  done: (err: Error | null) => void;
+}
+
 export class UdpTransport {
   private closed = false;
+  private queue: QueuedSend[] = [];
+  private flushArmed = false;
 
   private constructor(
     private readonly sockets: readonly BoundSocket[],
@@ -181,7 +200,7 @@ export class UdpTransport {
     if (buf.length > UDP_MTU_GUIDE) this.ctx.logger.warn(log(), 'message larger than 1300 bytes sent over UDP (RFC 3261 §18.1.1)');
     const address = b.family === 6 && isIP(dest.address) === 4 ? `::ffff:${dest.address}` : dest.address;
     await new Promise<void>((resolve, reject) => {
-      b.socket.send(buf, dest.port, address, (err) => (err ? reject(err) : resolve()));
+      this.enqueue({ socket: b.socket, bytes: buf, port: dest.port, address, done: (err) => (err ? reject(err) : resolve()) });
     });
     if (debugOn(this.ctx.logger)) this.ctx.logger.debug({ ...log(), start: msg.isRequest() ? msg.method : msg.status }, 'sip message sent');
   }
@@ -200,14 +219,35 @@ export class UdpTransport {
       this.ctx.logger.warn({ transport: 'UDP', socket: b.id, dest: hostport(dest.address, dest.port), bytes: bytes.length }, 'message larger than 1300 bytes sent over UDP (RFC 3261 §18.1.1)');
     }
     const address = b.family === 6 && isIP(dest.address) === 4 ? `::ffff:${dest.address}` : dest.address;
-    b.socket.send(bytes, dest.port, address, (err) => {
-      if (err) fail(err);
-    });
+    this.enqueue({ socket: b.socket, bytes, port: dest.port, address, done: (err) => err && fail(err) });
   }
+
+  private enqueue(s: QueuedSend): void {
+    this.queue.push(s);
+    if (this.flushArmed) return;
+    this.flushArmed = true;
+    setImmediate(this.flush);
+  }
+
+  /** Sends everything queued, in order; a send that throws fails alone. */
+  private readonly flush = (): void => {
+    this.flushArmed = false;
+    const q = this.queue;
+    if (q.length === 0) return;
+    this.queue = [];
+    for (const s of q) {
+      try {
+        s.socket.send(s.bytes, s.port, s.address, s.done);
+      } catch (err) {
+        s.done(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+  };
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.flush();
     await Promise.all(this.sockets.map((b) => new Promise<void>((resolve) => b.socket.close(() => resolve()))));
   }
 }

@@ -9,7 +9,7 @@ import { responseDestination } from '../../../src/sip/transport/received.js';
 import { parseMessage } from '../../../src/sip/message/parse.js';
 import { SipRequest, SipResponse } from '../../../src/sip/message/message.js';
 import { tortureDir } from '../../helpers/paths.js';
-import { NO_IPV6, delay, ipv6Loopback, recorder, request, response, udpPeer, type Recorder, type UdpPeer } from './helpers.js';
+import { NO_IPV6, delay, ipv6Loopback, recorder, request, response, udpPeer, waitFor, type Recorder, type UdpPeer } from './helpers.js';
 
 const T = { timeout: 5000 };
 
@@ -213,4 +213,54 @@ test('RFC 3261 §18.2.1 / RFC 5118: UDP over IPv6 loopback ::1', T, async (t) =>
     await tr.send(parseMessage(response({ via: m.get('via')! })), dest);
     assert.equal(parseMessage((await peer.next()).data).isRequest(), false);
   });
+});
+
+test('udp.ts: the sends of one event-loop turn all leave, in the order they were made', T, () =>
+  withUdp('127.0.0.1', async (t, _ev, peer) => {
+    const dest = { transport: 'UDP' as const, address: '127.0.0.1', port: peer.port };
+    // Queued without yielding: they go out together at the end of this turn.
+    for (let i = 0; i < 40; i++) t.sendBytes(Buffer.from(`datagram ${i}`), dest);
+    await peer.next(40);
+    assert.deepEqual(
+      peer.received.map((d) => d.data.toString()),
+      Array.from({ length: 40 }, (_, i) => `datagram ${i}`),
+    );
+  }));
+
+test('udp.ts: a queued send that the socket refuses fails alone; the rest of the turn still leaves', T, () =>
+  withUdp('127.0.0.1', async (t, _ev, peer) => {
+    const dest = { transport: 'UDP' as const, address: '127.0.0.1', port: peer.port };
+    const failures: Error[] = [];
+    t.sendBytes(Buffer.from('first'), dest);
+    // Port 0 is refused by dgram's send itself, when the queue is flushed.
+    t.sendBytes(Buffer.from('refused'), { ...dest, port: 0 }, (err) => failures.push(err));
+    t.sendBytes(Buffer.from('third'), dest);
+    await peer.next(2);
+    await waitFor('the refused send to be reported', () => failures[0]);
+    assert.deepEqual(peer.received.map((d) => d.data.toString()), ['first', 'third']);
+    assert.equal(failures.length, 1);
+    assert.equal((failures[0] as NodeJS.ErrnoException).code, 'ERR_SOCKET_BAD_PORT');
+  }));
+
+test('udp.ts: close() sends what is still queued before it closes the socket', T, async () => {
+  const t = await UdpTransport.open([{ address: '127.0.0.1', port: 0 }], resolveContext({}), recorder());
+  const peer = await udpPeer('127.0.0.1');
+  try {
+    const failures: Error[] = [];
+    const dest = { transport: 'UDP' as const, address: '127.0.0.1', port: peer.port };
+    for (let i = 0; i < 5; i++) t.sendBytes(Buffer.from(`last ${i}`), dest, (err) => failures.push(err));
+    const sent = t.send(parseMessage(request({ via: 'SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-close' })), dest);
+    await t.close();
+    await sent;
+    await peer.next(6);
+    assert.deepEqual(peer.received.slice(0, 5).map((d) => d.data.toString()), ['last 0', 'last 1', 'last 2', 'last 3', 'last 4']);
+    assert.match(peer.received[5]!.data.toString(), /^OPTIONS /);
+    assert.deepEqual(failures, []);
+    // After close, a send fails at once instead of waiting in the queue.
+    const late = await new Promise<Error>((resolve) => t.sendBytes(Buffer.from('late'), dest, resolve));
+    assert.equal((late as { code?: string }).code, 'CLOSED');
+  } finally {
+    await peer.close();
+    await t.close();
+  }
 });
