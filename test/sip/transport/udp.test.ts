@@ -264,3 +264,15 @@ test('udp.ts: close() sends what is still queued before it closes the socket', T
     await t.close();
   }
 });
+
+test('udp.ts: a run of datagrams read in one turn is handled in arrival order', T, () =>
+  withUdp('127.0.0.1', async (_t, ev, peer, port) => {
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 30; i++) sends.push(peer.sendTo(request({ via: `SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-run${i}` }), port, '127.0.0.1'));
+    await Promise.all(sends);
+    await ev.nextMessage(30);
+    assert.deepEqual(
+      ev.messages.map((m) => /branch=(z9hG4bK-run\d+)/.exec(m.get('via') ?? '')?.[1]),
+      Array.from({ length: 30 }, (_, i) => `z9hG4bK-run${i}`),
+    );
+  }));
