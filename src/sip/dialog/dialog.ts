@@ -130,9 +130,12 @@ export class Dialog {
     });
   }
 
-  /** §12.1.1: the UAS's dialog from the request received and the response we send (with our To tag). */
-  static asUas(request: SipRequest, response: SipResponse): Dialog {
-    const localTag = response.toTag();
+  /**
+   * §12.1.1: the UAS's dialog from the request received and the response we send (with our
+   * To tag). `localTag`, when the caller knows it, is that tag: the response's To is then
+   * not parsed back.
+   */
+  static asUas(request: SipRequest, response: SipResponse, localTag: string | undefined = response.toTag()): Dialog {
     const remoteTag = request.fromTag();
     if (localTag === undefined || remoteTag === undefined) throw new Error('dialog needs From and To tags');
     return new Dialog({

@@ -10,6 +10,7 @@ import { createResponse } from '../transaction/build.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { Dialog, newTag } from '../dialog/dialog.js';
+import type { Destination } from '../transport/types.js';
 
 export interface ResponseOptions {
   reason?: string;
@@ -24,7 +25,8 @@ export interface IncomingHost {
   readonly allowHeader: string;
   localContact(req: SipRequest): string;
   sendOnTransaction(tx: ServerTransaction, res: SipResponse): void;
-  startInviteDialog(dialog: Dialog, req: SipRequest, res: SipResponse): void;
+  /** `dest`: where the 2xx goes, when the caller knows it (else from the request's Via). */
+  startInviteDialog(dialog: Dialog, req: SipRequest, res: SipResponse, dest?: Destination): void;
 }
 
 export class IncomingRequest {
@@ -81,8 +83,9 @@ export class IncomingRequest {
     const res = this.build(opts.status ?? 200, opts);
     if (!res.has('contact')) res.append('contact', this.host.localContact(this.request));
     this.finalSent = true;
-    const dialog = Dialog.asUas(this.request, res);
-    this.host.startInviteDialog(dialog, this.request, res);
+    // build() gave the response this To tag (or kept the request's, which is the same).
+    const dialog = Dialog.asUas(this.request, res, this.toTag);
+    this.host.startInviteDialog(dialog, this.request, res, this.transaction.responseDestination);
     this.host.sendOnTransaction(this.transaction, res);
     return dialog;
   }

@@ -308,11 +308,12 @@ export class UserAgent implements IncomingHost {
   }
 
   /** §13.3.1.4: retransmit the 2xx until the ACK; BYE if it never comes. */
-  startInviteDialog(dialog: Dialog, req: SipRequest, res: SipResponse): void {
-    // A re-INVITE's 2xx replaces any earlier one still waiting for its ACK.
-    this.stopRetransmitting(dialog.key);
+  startInviteDialog(dialog: Dialog, req: SipRequest, res: SipResponse, dest: Destination | undefined = responseDestination(req)): void {
+    // A re-INVITE's 2xx replaces any earlier one still waiting for its ACK. An INVITE without
+    // a To tag makes a dialog with a To tag just drawn: nothing can be waiting under its key.
+    if (req.toTag() !== undefined) this.stopRetransmitting(dialog.key);
     this.dialogs.set(dialog.key, dialog);
-    this.pendingAck.set(dialog.key, new Pending2xx(this.pendingHost, dialog, res, responseDestination(req)));
+    this.pendingAck.set(dialog.key, new Pending2xx(this.pendingHost, dialog, res, dest));
   }
 
   private stopRetransmitting(key: string): void {
