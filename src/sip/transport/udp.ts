@@ -21,8 +21,9 @@
  * after them, in the order they were made. So the kernel's receive path, our own code and
  * the kernel's send path each run back to back and stay in the CPU caches, and the peer is
  * woken once per run of responses instead of once per datagram. bench/transactions: the
- * OPTIONS rate went from 12,500-15,000/s to 22,500/s with the outbox alone, and the inbox adds
- * about a tenth at saturation (docs/benchmarks.md). A message waits no longer than the rest
+ * OPTIONS rate went from 12,500-15,000/s to 22,500/s with the outbox alone, and with the inbox
+ * steps at saturation pass that the outbox alone failed (docs/benchmarks.md, sixth session:
+ * OPTIONS at 22,500/s, INVITE dialogs at 6,800/s). A message waits no longer than the rest
  * of its turn takes; when idle, a turn holds one datagram and nothing waits. close() sends
  * what is in the outbox before closing the sockets and drops what is in the inbox.
  */
