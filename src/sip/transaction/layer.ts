@@ -343,16 +343,13 @@ export class TransactionLayer {
       this.sourceOf.set(created, source);
     }
     this.counters.serverTransactionsCreated++;
-    // §17.2.1: the 200 ms after which an INVITE gets its 100 Trying run from its arrival, so
-    // that timer is armed before the TU sees the INVITE. The non-INVITE Timer F guard (ours,
-    // not the RFC's) is armed after: a request answered inside onRequest then leaves no
-    // cancelled entry in the 32 s queue.
-    const invite = created instanceof ServerInviteTransaction;
-    if (invite) created.start();
+    // The INVITE's 100 Trying (§17.2.1, 200 ms from its arrival) and the non-INVITE Timer F
+    // guard (ours, not the RFC's) are armed once the TU has had the request: one answered
+    // inside onRequest then leaves no cancelled entry in a timer queue.
     try {
       this.options.onRequest(req, created);
     } finally {
-      if (!invite) created.start();
+      created.start();
     }
   }
 

@@ -109,9 +109,18 @@ export class ServerInviteTransaction {
     return this.finalTag;
   }
 
-  /** Enter Proceeding: arm the 100 Trying the TU may pre-empt by answering first (§17.2.1). */
+  /**
+   * The TU has seen the INVITE (the layer calls this once onRequest returns): unless it has
+   * already answered, arm the 100 Trying for what is left of the 200 ms since the INVITE
+   * arrived (§17.2.1). A TU that answers inside onRequest, as most do, thus leaves no
+   * cancelled timer behind. The delay is whole milliseconds (the timer FIFOs are per
+   * duration); a TU that returned within a millisecond gets the full delay.
+   */
   start(): void {
-    this.timers.start('100', this.options.tryingDelay);
+    if (this.current !== 'proceeding' || this.lastBytes !== undefined) return;
+    const elapsed = this.ctx.clock.now() - this.receivedAt;
+    const delay = elapsed < 1 ? this.options.tryingDelay : Math.max(0, Math.round(this.options.tryingDelay - elapsed));
+    this.timers.start('100', delay);
   }
 
   /**

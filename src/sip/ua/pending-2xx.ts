@@ -5,9 +5,11 @@
  * none has come 64*T1 after the 2xx, the dialog is confirmed and ended with BYE (the
  * host's noAck).
  *
- * The two timers run on the transaction layer's per-duration FIFO queues (TimerSet of
- * transaction/context.ts), like the transactions' own: one small entry each instead of a
- * Node Timeout and a closure per call, and the ACK that nearly always comes only marks them.
+ * One timer does both: it runs on the per-duration FIFO queues (TimerSet of
+ * transaction/context.ts), like the transactions' own, and its last interval is cut short so
+ * that it fires exactly 64*T1 after the 2xx, where it gives up instead of resending. The ACK,
+ * which nearly always comes, cancels an entry that leaves its queue within T1 instead of
+ * one that lingers in the 32 s queue.
  */
 import type { SipResponse } from '../message/message.js';
 import { serialize } from '../message/serialize.js';
@@ -16,7 +18,7 @@ import type { TimerConfig } from '../transaction/timers.js';
 import type { Destination, Transport } from '../transport/types.js';
 import type { Dialog } from '../dialog/dialog.js';
 
-type TimerName = 'retransmit' | 'giveUp';
+type TimerName = 'retransmit';
 
 /** What a pending 2xx needs from its UA (one object per UA, not per call). */
 export interface Pending2xxHost {
@@ -32,6 +34,8 @@ export class Pending2xx implements TimerListener<TimerName> {
   private res: SipResponse | undefined;
   private bytes: Buffer | undefined;
   private interval: number;
+  /** Time since the 2xx was first sent, at the running timer's expiry. */
+  private elapsed: number;
   private readonly timers: TimerSet<TimerName>;
 
   constructor(
@@ -43,9 +47,13 @@ export class Pending2xx implements TimerListener<TimerName> {
   ) {
     this.res = res;
     this.interval = host.timers.T1;
+    this.elapsed = Math.min(this.interval, this.giveUpAfter);
     this.timers = new TimerSet(host.queues, this);
-    this.timers.start('giveUp', 64 * host.timers.T1);
-    this.timers.start('retransmit', this.interval);
+    this.timers.start('retransmit', this.elapsed);
+  }
+
+  private get giveUpAfter(): number {
+    return 64 * this.host.timers.T1;
   }
 
   /** The ACK came (or the dialog ended, or a new 2xx replaces this one). */
@@ -55,16 +63,18 @@ export class Pending2xx implements TimerListener<TimerName> {
     this.bytes = undefined;
   }
 
-  /** TimerSet: a retransmission is due, or the ACK is overdue. */
-  timerFired(name: TimerName): void {
-    if (name === 'giveUp') {
+  /** TimerSet: a retransmission is due, or (64*T1 after the 2xx) the ACK is overdue. */
+  timerFired(): void {
+    if (this.elapsed >= this.giveUpAfter) {
       this.stop();
       this.host.noAck(this.dialog);
       return;
     }
     this.resend();
     this.interval = Math.min(this.interval * 2, this.host.timers.T2);
-    this.timers.start('retransmit', this.interval);
+    const next = Math.min(this.interval, this.giveUpAfter - this.elapsed);
+    this.elapsed += next;
+    this.timers.start('retransmit', next);
   }
 
   private resend(): void {
