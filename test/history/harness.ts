@@ -87,9 +87,16 @@ export class Focus {
       if (this.answer === 0) return;
       const wait = this.beforeAnswer?.();
       if (wait === undefined) return this.answerInvite(inc);
-      // A wait that fails (the test does) still gets its answer, so no INVITE is left ringing.
-      const answer = (): void => this.answerInvite(inc);
-      void wait.then(answer, answer);
+      // A wait that fails (the test does) still gets its answer, so no INVITE is left ringing;
+      // an INVITE that can no longer be answered (CANCELled meanwhile) is left as it is.
+      const answer = (): void => {
+        try {
+          this.answerInvite(inc);
+        } catch (err) {
+          if (!inc.answered) throw err;
+        }
+      };
+      void wait.then(answer, answer).catch((err: unknown) => console.error('focus: INVITE not answered', err));
       return;
     }
     this.onOtherRequest(inc);

@@ -15,17 +15,19 @@
  * quietly: they are not parse errors.
  *
  * Work is done in runs. Under load one event-loop turn reads a run of datagrams (libuv reads
- * up to 32 per socket wake-up); they wait in an inbox until the turn's check phase
- * (setImmediate), are then parsed and handled one after the other, in arrival order, and
- * the sends they cause (and any other send of the turn) wait in an outbox that is flushed
- * after them, in the order they were made. So the kernel's receive path, our own code and
+ * up to 32 per socket wake-up); each is handed to setImmediate as it is read, so the run is
+ * parsed and handled in the turn's check phase, one after the other in arrival order, with
+ * promise callbacks run between two datagrams as before (Node drains them after each
+ * immediate). The sends they cause (and any other send of the turn) wait in an outbox that
+ * is flushed after the run's last datagram, in the order they were made. So the kernel's receive path, our own code and
  * the kernel's send path each run back to back and stay in the CPU caches, and the peer is
  * woken once per run of responses instead of once per datagram. bench/transactions: the
  * OPTIONS rate went from 12,500-15,000/s to 22,500/s with the outbox alone, and with the inbox
  * steps at saturation pass that the outbox alone failed (docs/benchmarks.md, sixth session:
  * OPTIONS at 22,500/s, INVITE dialogs at 6,800/s). A message waits no longer than the rest
  * of its turn takes; when idle, a turn holds one datagram and nothing waits. close() sends
- * what is in the outbox before closing the sockets and drops what is in the inbox.
+ * what is in the outbox before closing the sockets (a send to a host name still being
+ * resolved fails with CLOSED) and ignores datagrams read but not yet handled.
  */
 import dgram from 'node:dgram';
 import dns from 'node:dns';
@@ -64,6 +66,11 @@ function literalLookup(address: string, family: number, cb: (err: Error | null, 
 
 let lastLiteral = { address: '', kind: 0 };
 
+/** An IP literal (no resolving), the last one answered without isIP's regular expressions. */
+function isLiteral(address: string): boolean {
+  return address === lastLiteral.address || isIP(address) !== 0;
+}
+
 function bindOne(spec: ListenSpec, ctx: TransportContext): Promise<BoundSocket> {
   const family = isIP(spec.address) === 6 ? 6 : 4;
   const options: dgram.SocketOptions = { type: family === 6 ? 'udp6' : 'udp4', lookup: literalLookup as unknown as typeof dns.lookup };
@@ -93,12 +100,6 @@ function isKeepAlive(buf: Buffer): boolean {
   return true;
 }
 
-interface ReceivedDatagram {
-  b: BoundSocket;
-  buf: Buffer;
-  rinfo: RemoteInfo;
-}
-
 /** A datagram waiting for the end of the turn; `done` gets dgram's send callback. */
 interface QueuedSend {
   socket: dgram.Socket;
@@ -112,9 +113,10 @@ export class UdpTransport {
   private closed = false;
   private queue: QueuedSend[] = [];
   private flushArmed = false;
-  /** Datagrams read in this turn, handled together at its end (drainInbox). */
-  private inbox: ReceivedDatagram[] = [];
-  private inboxArmed = false;
+  /** Datagrams read and not yet handled (each waits in an immediate): 0 ends a run. */
+  private unhandled = 0;
+  /** Sends to host names, waiting for dgram's resolver: close() fails those. */
+  private readonly resolving = new Set<QueuedSend>();
 
   private constructor(
     private readonly sockets: readonly BoundSocket[],
@@ -123,10 +125,8 @@ export class UdpTransport {
   ) {
     for (const b of sockets) {
       b.socket.on('message', (buf, rinfo) => {
-        this.inbox.push({ b, buf, rinfo });
-        if (this.inboxArmed) return;
-        this.inboxArmed = true;
-        setImmediate(this.drainInbox);
+        this.unhandled++;
+        setImmediate(this.handleRead, b, buf, rinfo);
       });
       b.socket.on('error', (err) => ctx.logger.error({ transport: 'UDP', socket: b.id, err }, 'udp socket error'));
     }
@@ -149,21 +149,17 @@ export class UdpTransport {
     return this.sockets.map((b) => ({ transport: 'UDP', address: b.address, port: b.port }));
   }
 
-  /** Handles the turn's datagrams in arrival order, then sends what they caused. */
-  private readonly drainInbox = (): void => {
-    this.inboxArmed = false;
-    const q = this.inbox;
-    this.inbox = [];
-    for (const m of q) {
-      try {
-        this.receive(m.b, m.buf, m.rinfo);
-      } catch (err) {
-        // receive() hands errors of the layers above to acceptMessage, which catches them:
-        // this is for its own bugs, which must not cost the rest of the run.
-        this.ctx.logger.error({ transport: 'UDP', err }, 'datagram handling threw');
-      }
+  /** One datagram of the run; after the run's last, what it caused is sent. */
+  private readonly handleRead = (b: BoundSocket, buf: Buffer, rinfo: RemoteInfo): void => {
+    try {
+      this.receive(b, buf, rinfo);
+    } catch (err) {
+      // receive() hands errors of the layers above to acceptMessage, which catches them:
+      // this is for its own bugs, which must not cost the rest of the run.
+      this.ctx.logger.error({ transport: 'UDP', err }, 'datagram handling threw');
+    } finally {
+      if (--this.unhandled === 0) this.flush();
     }
-    this.flush();
   };
 
   private receive(b: BoundSocket, buf: Buffer, rinfo: RemoteInfo): void {
@@ -273,18 +269,30 @@ export class UdpTransport {
     this.queue = [];
     for (const s of q) {
       try {
-        s.socket.send(s.bytes, s.port, s.address, s.done);
+        s.socket.send(s.bytes, s.port, s.address, isLiteral(s.address) ? s.done : this.whileResolving(s));
       } catch (err) {
         s.done(err instanceof Error ? err : new Error(String(err)));
       }
     }
   };
 
+  /**
+   * `s.done` for a send to a host name. dgram resolves it before sending and, if the socket
+   * has closed by then, never calls back: close() fails what is still here.
+   */
+  private whileResolving(s: QueuedSend): (err: Error | null) => void {
+    this.resolving.add(s);
+    return (err) => {
+      if (this.resolving.delete(s)) s.done(err);
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.inbox = [];
     this.flush();
+    for (const s of this.resolving) s.done(new TransportError('UDP transport is closed', 'CLOSED'));
+    this.resolving.clear();
     await Promise.all(this.sockets.map((b) => new Promise<void>((resolve) => b.socket.close(() => resolve()))));
   }
 }

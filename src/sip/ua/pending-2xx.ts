@@ -27,6 +27,8 @@ export interface Pending2xxHost {
   readonly queues: TimerQueues;
   /** 64*T1 passed without the ACK (the pending 2xx has stopped by then). */
   noAck(dialog: Dialog): void;
+  /** A retransmission threw (a bug below): it is reported, and the schedule goes on. */
+  resendFailed(dialog: Dialog, err: unknown): void;
 }
 
 export class Pending2xx implements TimerListener<TimerName> {
@@ -70,11 +72,17 @@ export class Pending2xx implements TimerListener<TimerName> {
       this.host.noAck(this.dialog);
       return;
     }
-    this.resend();
+    // The next expiry is armed first: a resend that throws must not end the schedule (and
+    // with it the BYE at 64*T1).
     this.interval = Math.min(this.interval * 2, this.host.timers.T2);
     const next = Math.min(this.interval, this.giveUpAfter - this.elapsed);
     this.elapsed += next;
     this.timers.start('retransmit', next);
+    try {
+      this.resend();
+    } catch (err) {
+      this.host.resendFailed(this.dialog, err);
+    }
   }
 
   private resend(): void {

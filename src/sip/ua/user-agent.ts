@@ -107,6 +107,7 @@ export class UserAgent implements IncomingHost {
         this.log.warn({ callId: dialog.id.callId }, 'no ACK for 2xx within 64*T1: sending BYE (RFC 3261 13.3.1.4)');
         void this.sendInDialog(dialog, 'BYE');
       },
+      resendFailed: (dialog, err) => this.log.error({ callId: dialog.id.callId, err: String(err) }, '2xx retransmission failed'),
     };
     this.log = opts.logger ?? silentLogger;
     this.serverHeader = opts.serverHeader;

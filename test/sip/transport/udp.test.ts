@@ -276,3 +276,39 @@ test('udp.ts: a run of datagrams read in one turn is handled in arrival order', 
       Array.from({ length: 30 }, (_, i) => `z9hG4bK-run${i}`),
     );
   }));
+
+test('udp.ts: promise callbacks still run between two datagrams of one run', T, async () => {
+  const order: string[] = [];
+  const ev = recorder();
+  const t = await UdpTransport.open([{ address: '127.0.0.1', port: 0 }], resolveContext({}), {
+    message: (m) => {
+      order.push('message');
+      queueMicrotask(() => order.push('callback'));
+      ev.message(m);
+    },
+    parseError: ev.parseError,
+  });
+  const peer = await udpPeer('127.0.0.1');
+  try {
+    const port = t.listening[0]!.port;
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 10; i++) sends.push(peer.sendTo(request({ via: `SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-mt${i}` }), port, '127.0.0.1'));
+    await Promise.all(sends);
+    await ev.nextMessage(10);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, Array.from({ length: 10 }, () => ['message', 'callback']).flat());
+  } finally {
+    await peer.close();
+    await t.close();
+  }
+});
+
+test('udp.ts: close() fails a send whose host name is still being resolved, instead of leaving it pending', T, async () => {
+  const t = await UdpTransport.open([{ address: '127.0.0.1', port: 0 }], resolveContext({}), recorder());
+  const dest = { transport: 'UDP' as const, address: 'localhost', port: 9 };
+  const failed = new Promise<Error>((resolve) => t.sendBytes(Buffer.from('x'), dest, resolve));
+  const sent = t.send(parseMessage(request({ via: 'SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-named' })), dest);
+  await t.close();
+  assert.equal(((await failed) as { code?: string }).code, 'CLOSED');
+  await assert.rejects(sent, (e: { code?: string }) => e.code === 'CLOSED');
+});

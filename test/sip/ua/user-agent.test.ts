@@ -187,6 +187,26 @@ test('RFC 3261 §13.3.1.4 the UAS retransmits its 2xx at T1, 2T1, ... T2 until t
   assert.equal(bye.dest.port, 5999);
 });
 
+test('RFC 3261 §13.3.1.4 a 2xx retransmission that throws does not stop the schedule: the BYE still comes at 64*T1', async () => {
+  const { clock, t, ended } = acceptedInvite('z9hG4bKthrow', 'c-throw');
+  const send = t.send.bind(t);
+  let thrown = 0;
+  t.send = (msg, dest) => {
+    if (!msg.isRequest()) {
+      thrown++;
+      throw new Error('transport bug');
+    }
+    return send(msg, dest);
+  };
+  clock.advance(64 * 500 - 1);
+  assert.equal(thrown, 10, 'every retransmission was tried');
+  assert.equal(ended(), '');
+  clock.advance(1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(ended(), 'BYE sent');
+  assert.equal(t.sent.filter((x) => x.msg.isRequest() && x.msg.method === 'BYE').length, 1);
+});
+
 test('RFC 3261 §13.3.1.4 the ACK stops the 2xx retransmissions: none after it, and no BYE at 64*T1', async () => {
   const { clock, t, ua, invite, ended, oks } = acceptedInvite('z9hG4bKack1', 'c-ack');
   clock.advance(600); // one retransmission at T1
