@@ -54,12 +54,6 @@ export class Focus {
   answer = 200;
   cancelled = 0;
   sessionExpires = '1800;refresher=uac';
-  /**
-   * Awaited between the 180 and the final answer. The two otherwise leave in the same
-   * event-loop turn, and a test that must see the 180's own NOTIFY (RFC 6665 rate control
-   * folds a state produced while a NOTIFY is in flight into the next) waits for it here.
-   */
-  beforeAnswer: (() => Promise<unknown>) | undefined;
   node!: Node;
 
   async start(): Promise<this> {
@@ -85,43 +79,23 @@ export class Focus {
       this.invites.push(req);
       inc.respond(180);
       if (this.answer === 0) return;
-      const wait = this.beforeAnswer?.();
-      if (wait === undefined) return this.answerInvite(inc);
-      // A wait that fails (the test does) still gets its answer, so no INVITE is left ringing;
-      // an INVITE that can no longer be answered (CANCELled meanwhile) is left as it is.
-      const answer = (): void => {
-        try {
-          this.answerInvite(inc);
-        } catch (err) {
-          if (!inc.answered) throw err;
-        }
-      };
-      void wait.then(answer, answer).catch((err: unknown) => console.error('focus: INVITE not answered', err));
+      if (this.answer !== 200) return void inc.respond(this.answer);
+      const port = this.node.port;
+      const sdp = buildMsrpOffer({ address: '127.0.0.1', port: 7394, path: `msrp://127.0.0.1:7394/focus${this.invites.length};tcp`, acceptTypes: ['message/cpim'], acceptWrappedTypes: ['*'], setup: 'passive', sessionId: 1 });
+      this.inviteDialog = inc.accept({
+        body: sdp,
+        contentType: 'application/sdp',
+        headers: [
+          ['contact', `<sip:conf${this.invites.length}@127.0.0.1:${port}>;isfocus`],
+          ['allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, SUBSCRIBE, NOTIFY, UPDATE'],
+          ['session-expires', this.sessionExpires],
+          ['require', 'timer'],
+          ['supported', 'timer'],
+        ],
+      });
+      this.inviteDialogs.add(this.inviteDialog);
       return;
     }
-    this.onOtherRequest(inc);
-  }
-
-  private answerInvite(inc: IncomingRequest): void {
-    if (this.answer !== 200) return void inc.respond(this.answer);
-    const port = this.node.port;
-    const sdp = buildMsrpOffer({ address: '127.0.0.1', port: 7394, path: `msrp://127.0.0.1:7394/focus${this.invites.length};tcp`, acceptTypes: ['message/cpim'], acceptWrappedTypes: ['*'], setup: 'passive', sessionId: 1 });
-    this.inviteDialog = inc.accept({
-      body: sdp,
-      contentType: 'application/sdp',
-      headers: [
-        ['contact', `<sip:conf${this.invites.length}@127.0.0.1:${port}>;isfocus`],
-        ['allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, SUBSCRIBE, NOTIFY, UPDATE'],
-        ['session-expires', this.sessionExpires],
-        ['require', 'timer'],
-        ['supported', 'timer'],
-      ],
-    });
-    this.inviteDialogs.add(this.inviteDialog);
-  }
-
-  private onOtherRequest(inc: IncomingRequest): void {
-    const req = inc.request;
     if (req.method === 'SUBSCRIBE') {
       this.subscribes.push(req);
       const expires = req.get('expires') ?? '3600';
