@@ -19,15 +19,16 @@
  * parsed and handled in the turn's check phase, one after the other in arrival order, with
  * promise callbacks run between two datagrams as before (Node drains them after each
  * immediate). The sends they cause (and any other send of the turn) wait in an outbox that
- * is flushed after the run's last datagram, in the order they were made. So the kernel's receive path, our own code and
- * the kernel's send path each run back to back and stay in the CPU caches, and the peer is
- * woken once per run of responses instead of once per datagram. bench/transactions: the
- * OPTIONS rate went from 12,500-15,000/s to 22,500/s with the outbox alone, and with the inbox
- * steps at saturation pass that the outbox alone failed (docs/benchmarks.md, sixth session:
- * OPTIONS at 22,500/s, INVITE dialogs at 6,800/s). A message waits no longer than the rest
- * of its turn takes; when idle, a turn holds one datagram and nothing waits. close() sends
- * what is in the outbox before closing the sockets (a send to a host name still being
- * resolved fails with CLOSED) and ignores datagrams read but not yet handled.
+ * is flushed after the run's last datagram, in the order they were made. So the kernel's
+ * receive path, our own code and the kernel's send path each run back to back and stay in
+ * the CPU caches, and the peer is woken once per run of responses instead of once per
+ * datagram. bench/transactions: the OPTIONS rate went from 12,500-15,000/s to 22,500/s with
+ * the outbox alone, and handling the run in the check phase passes steps at saturation that
+ * the outbox alone failed (docs/benchmarks.md, sixth session: OPTIONS at 22,500/s, INVITE
+ * dialogs at 6,800/s). A message waits no longer than the rest of its turn takes; when idle,
+ * a turn holds one datagram and nothing waits. close() sends what is in the outbox before
+ * closing the sockets (a send to a host name still being resolved fails with CLOSED) and
+ * ignores datagrams read but not yet handled.
  */
 import dgram from 'node:dgram';
 import dns from 'node:dns';
