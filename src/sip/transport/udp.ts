@@ -57,19 +57,22 @@ interface BoundSocket {
  * the next tick. Names still go to dns.lookup.
  */
 function literalLookup(address: string, family: number, cb: (err: Error | null, address: string, family: number) => void): void {
-  // Responses mostly go to the peer the last one went to: skip isIP's regular expressions.
-  if (address === lastLiteral.address) return cb(null, address, lastLiteral.kind);
-  const kind = isIP(address);
+  const kind = literalKind(address);
   if (kind === 0) return void dns.lookup(address, family, cb);
-  lastLiteral = { address, kind };
   cb(null, address, kind);
 }
 
 let lastLiteral = { address: '', kind: 0 };
 
-/** An IP literal (no resolving), the last one answered without isIP's regular expressions. */
-function isLiteral(address: string): boolean {
-  return address === lastLiteral.address || isIP(address) !== 0;
+/**
+ * isIP, remembering the last literal: responses mostly go to the peer the last one went to,
+ * which then skips isIP's regular expressions. 0 for a name.
+ */
+function literalKind(address: string): number {
+  if (address === lastLiteral.address) return lastLiteral.kind;
+  const kind = isIP(address);
+  if (kind !== 0) lastLiteral = { address, kind };
+  return kind;
 }
 
 function bindOne(spec: ListenSpec, ctx: TransportContext): Promise<BoundSocket> {
@@ -270,7 +273,7 @@ export class UdpTransport {
     this.queue = [];
     for (const s of q) {
       try {
-        s.socket.send(s.bytes, s.port, s.address, isLiteral(s.address) ? s.done : this.whileResolving(s));
+        s.socket.send(s.bytes, s.port, s.address, literalKind(s.address) !== 0 ? s.done : this.whileResolving(s));
       } catch (err) {
         s.done(err instanceof Error ? err : new Error(String(err)));
       }
