@@ -147,7 +147,9 @@ class FixedDelayQueue {
   ) {}
 
   add(set: TimerOwner, name: string): TimerEntry {
-    const e: TimerEntry = { set, name, at: this.clock.now() + this.ms, queue: this };
+    // Whole milliseconds (rounded up, so never early): a small integer is stored in the entry
+    // itself, where a fractional one would be a separate heap number per timer.
+    const e: TimerEntry = { set, name, at: Math.ceil(this.clock.now() + this.ms), queue: this };
     this.items.push(e);
     this.live++;
     if (this.handle === undefined && !this.running) this.arm(e.at);
@@ -224,8 +226,12 @@ export class TimerQueues {
  * listener given at construction (the machine).
  */
 export class TimerSet<Name extends string> implements TimerOwner {
-  /** Live timers (a machine has at most a handful at once). */
-  private entries: TimerEntry[] | undefined;
+  /**
+   * Live timers: the first in a field of its own, any others in `more`. A lingering
+   * transaction (Timer J, K, I or L: 32 s at 64*T1) has exactly one, so it holds no array.
+   */
+  private first: TimerEntry | undefined;
+  private more: TimerEntry[] | undefined;
 
   constructor(
     private readonly queues: TimerQueues,
@@ -233,49 +239,63 @@ export class TimerSet<Name extends string> implements TimerOwner {
   ) {}
 
   start(name: Name, ms: number): void {
-    this.cancel(name);
+    this.cancelOne(name);
     const e = this.queues.queue(ms).add(this, name);
-    if (this.entries === undefined) this.entries = [e];
-    else this.entries.push(e);
+    if (this.first === undefined) this.first = e;
+    else if (this.more === undefined) this.more = [e];
+    else this.more.push(e);
   }
 
-  cancel(...names: Name[]): void {
-    const list = this.entries;
-    if (list === undefined) return;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const e = list[i]!;
-      if (!names.includes(e.name as Name)) continue;
-      list.splice(i, 1);
-      e.set = undefined;
-      e.queue.cancelled();
-    }
-    if (list.length === 0) this.entries = undefined;
+  cancel(a: Name, b?: Name, c?: Name): void {
+    this.cancelOne(a);
+    if (b !== undefined) this.cancelOne(b);
+    if (c !== undefined) this.cancelOne(c);
   }
 
   cancelAll(): void {
-    const list = this.entries;
-    if (list === undefined) return;
-    this.entries = undefined;
-    for (const e of list) {
-      e.set = undefined;
-      e.queue.cancelled();
-    }
+    const first = this.first;
+    const more = this.more;
+    this.first = undefined;
+    this.more = undefined;
+    if (first !== undefined) release(first);
+    if (more !== undefined) for (const e of more) release(e);
   }
 
   has(name: Name): boolean {
-    return this.entries?.some((e) => e.name === name) ?? false;
+    return this.first?.name === name || (this.more?.some((e) => e.name === name) ?? false);
   }
 
   /** Called by the queue when `e` is due (e.set was already cleared). */
   expired(e: TimerEntry): void {
-    const list = this.entries;
-    if (list !== undefined) {
-      const i = list.indexOf(e);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.entries = undefined;
-    }
+    this.remove(e);
     this.listener.timerFired(e.name as Name);
   }
+
+  private cancelOne(name: Name): void {
+    // A name is live at most once (start replaces it).
+    const e = this.first?.name === name ? this.first : this.more?.find((x) => x.name === name);
+    if (e === undefined) return;
+    this.remove(e);
+    release(e);
+  }
+
+  /** Take `e` out of the live list, keeping the first slot filled while others are live. */
+  private remove(e: TimerEntry): void {
+    const more = this.more;
+    if (this.first === e) {
+      this.first = more?.shift();
+    } else if (more !== undefined) {
+      const i = more.indexOf(e);
+      if (i >= 0) more.splice(i, 1);
+    }
+    if (more !== undefined && more.length === 0) this.more = undefined;
+  }
+}
+
+/** A live entry cancelled: its queue skips it when it reaches the head. */
+function release(e: TimerEntry): void {
+  e.set = undefined;
+  e.queue.cancelled();
 }
 
 /**

@@ -35,7 +35,7 @@ import {
 import { TransactionLimitError, TransactionTransportError, TransactionUsageError } from './errors.js';
 import { clientMatchKey, matchesCancelled, matchesServerTransaction, serverMatchKey } from './matching.js';
 import { responseDestination } from './response-address.js';
-import { ServerInviteTransaction } from './server-invite.js';
+import { ServerInviteTransaction, type ServerInviteOptions } from './server-invite.js';
 import { ServerNonInviteTransaction } from './server-non-invite.js';
 import { resolveTimerConfig, timerDurations, type TimerConfig } from './timers.js';
 import { formatVia, isRfc3261Branch, newBranch, topVia, type ViaSentBy } from './via.js';
@@ -106,6 +106,8 @@ export class TransactionLayer {
   private readonly maxClient: number;
   private readonly retryAfter: number;
   private readonly tryingDelay: number;
+  /** Shared by every INVITE server transaction (one object, not one per transaction). */
+  private readonly inviteOptions: ServerInviteOptions;
 
   constructor(private readonly options: TransactionLayerOptions) {
     this.transport = options.transport;
@@ -117,6 +119,7 @@ export class TransactionLayer {
     this.retryAfter = positiveInt(options.retryAfterSeconds ?? 5, 'retryAfterSeconds');
     this.tryingDelay = options.tryingDelay ?? 200;
     if (!Number.isFinite(this.tryingDelay) || this.tryingDelay < 0) throw new RangeError(`tryingDelay must be >= 0 ms, got ${this.tryingDelay}`);
+    this.inviteOptions = Object.freeze({ tryingDelay: this.tryingDelay });
     const config = resolveTimerConfig(options.timers);
     const base = {
       clock: this.clock,
@@ -332,7 +335,7 @@ export class TransactionLayer {
     const ctx = this.contextFor(dest);
     const created: ServerTransaction =
       req.method === 'INVITE'
-        ? new ServerInviteTransaction(ctx, req, dest, k.key, { tryingDelay: this.tryingDelay })
+        ? new ServerInviteTransaction(ctx, req, dest, k.key, this.inviteOptions)
         : new ServerNonInviteTransaction(ctx, req, dest, k.key);
     if (entry === undefined) this.servers.set(k.key, created);
     else if (Array.isArray(entry)) entry.push(created);

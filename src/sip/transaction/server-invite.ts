@@ -74,7 +74,8 @@ export class ServerInviteTransaction {
   ) {
     this.req = request;
     this.timers = new TimerSet(ctx.timerQueues, this);
-    this.receivedAt = ctx.clock.now();
+    // Whole milliseconds: a small integer lives in the object, a fraction in a heap number.
+    this.receivedAt = Math.floor(ctx.clock.now());
   }
 
   /**
@@ -114,7 +115,8 @@ export class ServerInviteTransaction {
    * already answered, arm the 100 Trying for what is left of the 200 ms since the INVITE
    * arrived (§17.2.1). A TU that answers inside onRequest, as most do, thus leaves no
    * cancelled timer behind. The delay is whole milliseconds (the timer FIFOs are per
-   * duration); a TU that returned within a millisecond gets the full delay.
+   * duration), counted from the arrival time rounded down to a whole millisecond; a TU that
+   * returned within that millisecond gets the full delay.
    */
   start(): void {
     if (this.current !== 'proceeding' || this.lastBytes !== undefined) return;

@@ -402,8 +402,13 @@ export function responseDestination(req: SipRequest): Destination | undefined {
   if (t === undefined) return undefined;
   const sentByPort = top.port ?? defaultPort(t);
   // Unstamped requests (built in tests, or before §18.2.1 ran) fall back to the packet source.
-  const dest: Destination = { transport: t, address: top.received ?? src?.remoteAddress ?? top.host, port: sentByPort };
-  if (src?.connectionId !== undefined) dest.connectionId = src.connectionId;
+  const address = top.received ?? src?.remoteAddress ?? top.host;
+  // Built whole: a property added later would go to a separate properties array (a
+  // transaction keeps this object for Timer J or L, 32 s).
+  const dest: Destination =
+    src?.connectionId !== undefined
+      ? { transport: t, address, port: sentByPort, connectionId: src.connectionId }
+      : { transport: t, address, port: sentByPort };
   if (isReliable(t)) return dest;
   if (top.maddr !== undefined) return { transport: t, address: top.maddr, port: sentByPort };
   if (typeof top.rport === 'number') dest.port = top.rport;
