@@ -106,6 +106,9 @@ export class TransactionLayer {
   private readonly maxClient: number;
   private readonly retryAfter: number;
   private readonly tryingDelay: number;
+  /** The last response sendResponse serialized, and its bytes (sentBytes). */
+  private lastSentRes: SipResponse | undefined;
+  private lastSentBytes: Buffer | undefined;
   /** Shared by every INVITE server transaction (one object, not one per transaction). */
   private readonly inviteOptions: ServerInviteOptions;
 
@@ -133,6 +136,8 @@ export class TransactionLayer {
         }
         const bytes = serialize(res);
         this.sendBytesReporting(bytes, dest, onError);
+        this.lastSentRes = res;
+        this.lastSentBytes = bytes;
         return bytes;
       },
       resendResponse: (bytes: Buffer, dest: Destination, onError: SendFailureListener): void => {
@@ -155,6 +160,15 @@ export class TransactionLayer {
     };
     this.reliableCtx = { ...base, timers: timerDurations(config, true) };
     this.unreliableCtx = { ...base, timers: timerDurations(config, false) };
+  }
+
+  /**
+   * The bytes a server transaction sent `res` as, when it is the last response sent (over a
+   * transport that takes bytes); else undefined. A TU that must resend a 2xx itself
+   * (§13.3.1.4) keeps these instead of the message.
+   */
+  sentBytes(res: SipResponse): Buffer | undefined {
+    return this.lastSentRes === res ? this.lastSentBytes : undefined;
   }
 
   get stats(): TransactionStats {

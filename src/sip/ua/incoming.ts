@@ -85,8 +85,9 @@ export class IncomingRequest {
     this.finalSent = true;
     // build() gave the response this To tag (or kept the request's, which is the same).
     const dialog = Dialog.asUas(this.request, res, this.toTag);
-    this.host.startInviteDialog(dialog, this.request, res, this.transaction.responseDestination);
+    // Sent first, so the retransmission schedule can keep the bytes sent, not the message.
     this.host.sendOnTransaction(this.transaction, res);
+    this.host.startInviteDialog(dialog, this.request, res, this.transaction.responseDestination);
     return dialog;
   }
 }

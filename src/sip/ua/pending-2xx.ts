@@ -32,7 +32,12 @@ export interface Pending2xxHost {
 }
 
 export class Pending2xx implements TimerListener<TimerName> {
-  /** The 2xx until its first retransmission; then only its bytes (when the transport takes bytes). */
+  /**
+   * The 2xx, when its bytes were not given, until its first retransmission; then only its
+   * bytes (when the transport takes bytes). An ACK usually comes within a round trip, and
+   * under load that can outlive a young-generation GC or two: the bytes are a few hundred
+   * bytes, the message with its header fields (and the request text they point into) more.
+   */
   private res: SipResponse | undefined;
   private bytes: Buffer | undefined;
   private interval: number;
@@ -46,8 +51,11 @@ export class Pending2xx implements TimerListener<TimerName> {
     res: SipResponse,
     /** Where the 2xx went (§18.2.2); undefined: nowhere to resend it. */
     private readonly dest: Destination | undefined,
+    /** The bytes the 2xx was sent as, when known: then the message itself is not kept. */
+    sent?: Buffer,
   ) {
-    this.res = res;
+    if (sent !== undefined && host.transport.sendBytes !== undefined) this.bytes = sent;
+    else this.res = res;
     this.interval = host.timers.T1;
     this.elapsed = Math.min(this.interval, this.giveUpAfter);
     this.timers = new TimerSet(host.queues, this);

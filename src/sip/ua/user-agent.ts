@@ -314,7 +314,7 @@ export class UserAgent implements IncomingHost {
     // a To tag makes a dialog with a To tag just drawn: nothing can be waiting under its key.
     if (req.toTag() !== undefined) this.stopRetransmitting(dialog.key);
     this.dialogs.set(dialog.key, dialog);
-    this.pendingAck.set(dialog.key, new Pending2xx(this.pendingHost, dialog, res, dest));
+    this.pendingAck.set(dialog.key, new Pending2xx(this.pendingHost, dialog, res, dest, this.layer.sentBytes(res)));
   }
 
   private stopRetransmitting(key: string): void {

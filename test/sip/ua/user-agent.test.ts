@@ -226,6 +226,38 @@ test('RFC 3261 §13.3.1.4 the ACK stops the 2xx retransmissions: none after it, 
   assert.equal(ua.dialogs.size, 1);
 });
 
+test('RFC 3261 §13.3.1.4 over a transport that takes bytes, each 2xx retransmission is the very bytes of the first 200', () => {
+  const clock = new FakeClock();
+  const t = new RecordingTransport();
+  const bytes: { bytes: Buffer; dest: Destination }[] = [];
+  const withBytes = Object.assign(t, { sendBytes: (b: Buffer, dest: Destination) => void bytes.push({ bytes: b, dest }) });
+  const ua = new UserAgent({
+    transport: withBytes,
+    clock,
+    profile: PROFILE,
+    serverHeader: 's',
+    userAgentHeader: 'u',
+    onRequest: (req: IncomingRequest) => void req.accept({ body: 'v=0\r\n', contentType: 'application/sdp' }),
+  });
+  const invite = parseMessage(
+    'INVITE sip:b@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKbytes\r\nFrom: <sip:a@x>;tag=1\r\n' +
+      'To: <sip:b@x>\r\nCall-ID: c-bytes\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:5999>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n',
+  ) as SipRequest;
+  invite.source = { transport: 'UDP', localAddress: '127.0.0.1', localPort: 5070, remoteAddress: '127.0.0.1', remotePort: 5999 };
+  ua.receive(invite);
+  assert.equal(bytes.length, 1);
+  const first = bytes[0]!.bytes.toString('latin1');
+  assert.match(first, /^SIP\/2.0 200 /);
+  assert.match(first, /\r\n\r\nv=0\r\n$/);
+  clock.advance(1600);
+  assert.equal(bytes.length, 3, 'retransmitted at 500 and 1500 ms');
+  for (const b of bytes) {
+    assert.equal(b.bytes.toString('latin1'), first);
+    assert.equal(b.dest.port, 5999);
+  }
+  assert.equal(t.sent.length, 0, 'nothing went through the message path');
+});
+
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
