@@ -45,6 +45,14 @@ function take(n: number): Buffer {
   return out;
 }
 
+/** A body given as a string, UTF-8 encoded into the same slabs. */
+export function utf8Bytes(s: string): Buffer {
+  const n = Buffer.byteLength(s, 'utf8');
+  const out = take(n);
+  out.write(s, 0, n, 'utf8');
+  return out;
+}
+
 export function serialize(msg: SipMessage): Buffer {
   const head = serializeHead(msg);
   const headLen = Buffer.byteLength(head, 'utf8');

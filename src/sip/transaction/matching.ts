@@ -33,13 +33,15 @@ export interface ServerMatchKey {
  * need is unreadable, and TransactionUsageError when there is no Via at all.
  */
 export function serverMatchKey(req: SipRequest): ServerMatchKey {
-  const via = topVia(req);
-  if (via === undefined) throw new TransactionUsageError('request without Via');
-  if (isRfc3261Branch(via.branch)) {
+  // The parsed top via-parm has the branch and sent-by already: the key needs no more.
+  const top = req.has('via') ? req.topVia() : undefined;
+  if (top === undefined) throw new TransactionUsageError('request without Via');
+  if (isRfc3261Branch(top.branch)) {
     // §7.3.1: parameter values compare case-insensitively unless a header says otherwise.
     // One flat string (join), not a rope the index would have to flatten on every lookup.
-    return { key: ['3261', via.branch.toLowerCase(), sentByKey(via)].join('\n'), rfc3261: true };
+    return { key: ['3261', top.branch.toLowerCase(), sentByKey(top)].join('\n'), rfc3261: true };
   }
+  const via = topVia(req)!;
   // RFC 2543 fallback. The To tag and the method differ between an INVITE, its ACK and its
   // CANCEL, so they are compared per transaction, not put in the key.
   const viaId = `${via.transport}/${sentByKey(via)};branch=${via.branch ?? ''}`;

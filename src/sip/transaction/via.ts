@@ -73,9 +73,12 @@ export function formatVia(sentBy: ViaSentBy, transport: string, branch: string):
   return `SIP/2.0/${transport} ${host}${port};branch=${branch}${rport}`;
 }
 
-/** sent-by as a comparable string: host case-insensitive, absent port as the default. */
-export function sentByKey(v: ViaInfo): string {
-  return `${v.host.toLowerCase()}:${v.port ?? defaultPort(v.transport)}`;
+/**
+ * sent-by as a comparable string: host case-insensitive and without IPv6 brackets, absent
+ * port as the default. Takes a ViaInfo or a parsed Via (upper-cased transport, both).
+ */
+export function sentByKey(v: { host: string; port?: number | undefined; transport: string }): string {
+  return `${unbracket(v.host).toLowerCase()}:${v.port ?? defaultPort(v.transport)}`;
 }
 
 function nonEmpty(v: string | null | undefined): string | undefined {

@@ -9,6 +9,7 @@
 import { createResponse } from '../transaction/build.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
+import { utf8Bytes } from '../message/serialize.js';
 import { Dialog, newTag } from '../dialog/dialog.js';
 import type { Destination } from '../transport/types.js';
 
@@ -58,7 +59,7 @@ export class IncomingRequest {
     }
     for (const [name, value] of opts.headers ?? []) res.append(name, value);
     if (opts.body !== undefined) {
-      res.body = typeof opts.body === 'string' ? Buffer.from(opts.body, 'utf8') : opts.body;
+      res.body = typeof opts.body === 'string' ? utf8Bytes(opts.body) : opts.body;
       if (opts.contentType !== undefined) res.set('content-type', opts.contentType);
     }
     return res;

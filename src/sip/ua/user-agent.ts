@@ -13,6 +13,7 @@
 import { systemClock, type Clock } from '../clock.js';
 import { SipRequest, SipResponse, type SipMessage } from '../message/message.js';
 import { checkRequest, type UasProfile } from '../message/validate.js';
+import { utf8Bytes } from '../message/serialize.js';
 import { TransactionLayer, type ServerTransaction } from '../transaction/layer.js';
 import { ClientInviteTransaction } from '../transaction/client-invite.js';
 import { createResponse } from '../transaction/build.js';
@@ -456,7 +457,7 @@ export class UserAgent implements IncomingHost {
     if (!req.has('user-agent')) req.append('user-agent', this.opts.userAgentHeader);
     for (const [name, value] of options.headers ?? []) req.append(name, value);
     if (options.body !== undefined) {
-      req.body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
+      req.body = typeof options.body === 'string' ? utf8Bytes(options.body) : options.body;
       if (options.contentType !== undefined) req.set('content-type', options.contentType);
     }
     const dest = options.destination ?? (await resolveUri(req.uri, this.opts.outboundProxy));
