@@ -68,7 +68,16 @@ export class Dialog {
   }) {
     this.role = init.role;
     this.state = init.state;
-    this.id = init.id;
+    const { callId, localTag, remoteTag } = init.id;
+    const key = dialogKey(init.id);
+    this.keyText = key;
+    // The id's parts are read back from the key. Those taken from a received message are
+    // slices of its whole header text, which they would keep alive as long as the dialog.
+    this.id = {
+      callId: key.slice(0, callId.length),
+      localTag: key.slice(callId.length + 1, callId.length + 1 + localTag.length),
+      remoteTag: key.slice(key.length - remoteTag.length),
+    };
     this.routeSet = init.routeSet;
     this.remoteTargetValue = init.remoteTarget;
     this.localSeq = init.localSeq;
@@ -77,7 +86,6 @@ export class Dialog {
     this.remoteUriValue = init.remoteUri;
     this.secure = init.secure;
     this.localContact = init.localContact;
-    this.keyText = undefined;
   }
 
   readonly role: DialogRole;
@@ -106,10 +114,10 @@ export class Dialog {
 
   /** The dialog's index key (dialogKey of its id, which never changes: built once). */
   get key(): string {
-    return (this.keyText ??= dialogKey(this.id));
+    return this.keyText;
   }
 
-  private keyText: string | undefined;
+  private readonly keyText: string;
 
   /** §12.1.2: the UAC's dialog from the request it sent and a response with a To tag. */
   static asUac(request: SipRequest, response: SipResponse): Dialog {

@@ -23,7 +23,7 @@ import type { ContentType } from './content-type.js';
 import type { NameAddr } from './name-addr.js';
 import type { Param } from './scan.js';
 import type { SipUri } from './uri.js';
-import { hostEndOf, hostTypeOf } from './host.js';
+import { hostEndOf, hostTypeOf, type HostType } from './host.js';
 import { applyKnownParam, type Via } from './via.js';
 import { C_ALPHA, C_DIGIT, C_PARAM_UNRES, C_TOKEN, C_UNRESERVED, C_USER_UNRES, CHAR } from './chars.js';
 
@@ -172,22 +172,22 @@ function sipUriAt(b: Uint8Array, off: number, text: string, i: number, n: number
   const stop = j < n ? b[j]! : -1;
   // "%" (escapes) or ":" (password, or a port with no user) before the end of the run.
   if (stop === 0x25 || stop === 0x3a) return undefined;
-  const uri: SipUri = { scheme, host: '', hostType: 'domain', params: [], headers: [] };
+  let user: string | undefined;
   let hs = us;
   if (stop === 0x40) {
     if (j === us) return undefined;
-    uri.user = text.slice(us - off, j - off);
+    user = text.slice(us - off, j - off);
     hs = j + 1;
   }
   const typed = hostAt(b, hs, n);
   if (typed < 0) return undefined;
   const he = hostEndOf(typed);
-  uri.hostType = hostTypeOf(typed);
-  uri.host = text.slice(hs - off, he - off);
+  const host = text.slice(hs - off, he - off);
   j = he;
+  let port = -1;
   if (j < n && b[j] === 0x3a) {
     const ps = j + 1;
-    let port = 0;
+    port = 0;
     for (j = ps; j < n; j++) {
       const c = b[j]!;
       if (c < 0x30 || c > 0x39) break;
@@ -195,32 +195,44 @@ function sipUriAt(b: Uint8Array, off: number, text: string, i: number, n: number
       if (port > 65535) return undefined;
     }
     if (j === ps) return undefined;
-    uri.port = port;
   }
+  const params: Param[] = [];
   if (addrSpec) {
     if (j !== n) return undefined;
-    uriEnd = j;
-    return uri;
-  }
-  while (j < n && b[j] === 0x3b) {
-    const ns = j + 1;
-    j = ns;
-    while (j < n && (BYTE[b[j]!]! & PARAMCHAR) !== 0) j++;
-    if (j === ns || (j < n && b[j] === 0x25)) return undefined;
-    const name = text.slice(ns - off, j - off);
-    if (j < n && b[j] === 0x3d) {
-      const vs = j + 1;
-      j = vs;
+  } else {
+    while (j < n && b[j] === 0x3b) {
+      const ns = j + 1;
+      j = ns;
       while (j < n && (BYTE[b[j]!]! & PARAMCHAR) !== 0) j++;
-      if (j === vs || (j < n && b[j] === 0x25)) return undefined;
-      uri.params.push({ name, value: text.slice(vs - off, j - off) });
-    } else {
-      uri.params.push({ name, value: null });
+      if (j === ns || (j < n && b[j] === 0x25)) return undefined;
+      const name = text.slice(ns - off, j - off);
+      if (j < n && b[j] === 0x3d) {
+        const vs = j + 1;
+        j = vs;
+        while (j < n && (BYTE[b[j]!]! & PARAMCHAR) !== 0) j++;
+        if (j === vs || (j < n && b[j] === 0x25)) return undefined;
+        params.push({ name, value: text.slice(vs - off, j - off) });
+      } else {
+        params.push({ name, value: null });
+      }
     }
+    if (j >= n || b[j] !== 0x3e) return undefined;
   }
-  if (j >= n || b[j] !== 0x3e) return undefined;
   uriEnd = j;
-  return uri;
+  return sipUri(scheme, user, host, hostTypeOf(typed), port, params);
+}
+
+/**
+ * The URI object in its final shape (user and port only when present, as uri.ts writes
+ * them), made once: properties added to an object literal afterwards would go to a separate
+ * properties array, and a dialog keeps three of these URIs.
+ */
+function sipUri(scheme: 'sip' | 'sips', user: string | undefined, host: string, hostType: HostType, port: number, params: Param[]): SipUri {
+  const headers: Param[] = [];
+  if (user === undefined) {
+    return port < 0 ? { scheme, host, hostType, params, headers } : { scheme, host, hostType, params, headers, port };
+  }
+  return port < 0 ? { scheme, host, hostType, params, headers, user } : { scheme, host, hostType, params, headers, user, port };
 }
 
 /**
