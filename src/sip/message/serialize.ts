@@ -30,34 +30,44 @@ export function serializeHead(msg: SipMessage): string {
  * cut from it (a response a transaction keeps for Timer J, 32 s).
  */
 const SLAB_BYTES = 64 * 1024;
+/** Above this a message gets a Buffer of its own (such a one is rare, and would waste a slab). */
+const SLAB_MAX = SLAB_BYTES >>> 2;
 let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
 let slabUsed = 0;
 
-function take(n: number): Buffer {
-  if (n > SLAB_BYTES >>> 2) return Buffer.allocUnsafe(n);
-  if (slabUsed + n > SLAB_BYTES) {
+/**
+ * `text` UTF-8 encoded, followed by `tail`, in a slab. Room for the longest encoding (3
+ * bytes per UTF-16 unit) is made first, so the text is encoded once, straight into the slab,
+ * without first measuring its encoded length (a second pass over it).
+ */
+function encode(text: string, tail: Buffer | undefined): Buffer {
+  const tailLen = tail === undefined ? 0 : tail.length;
+  const room = 3 * text.length + tailLen;
+  if (room > SLAB_MAX) {
+    const n = Buffer.byteLength(text, 'utf8');
+    const own = Buffer.allocUnsafe(n + tailLen);
+    own.write(text, 0, n, 'utf8');
+    if (tail !== undefined) tail.copy(own, n);
+    return own;
+  }
+  if (slabUsed + room > SLAB_BYTES) {
     slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
     slabUsed = 0;
   }
-  const out = slab.subarray(slabUsed, slabUsed + n);
+  const start = slabUsed;
+  const n = slab.write(text, start, 'utf8');
+  if (tail !== undefined) tail.copy(slab, start + n);
+  const end = start + n + tailLen;
   // 8-byte aligned, as Node's pool does.
-  slabUsed = (slabUsed + n + 7) & ~7;
-  return out;
+  slabUsed = (end + 7) & ~7;
+  return slab.subarray(start, end);
 }
 
 /** A body given as a string, UTF-8 encoded into the same slabs. */
 export function utf8Bytes(s: string): Buffer {
-  const n = Buffer.byteLength(s, 'utf8');
-  const out = take(n);
-  out.write(s, 0, n, 'utf8');
-  return out;
+  return encode(s, undefined);
 }
 
 export function serialize(msg: SipMessage): Buffer {
-  const head = serializeHead(msg);
-  const headLen = Buffer.byteLength(head, 'utf8');
-  const out = take(headLen + msg.body.length);
-  out.write(head, 0, headLen, 'utf8');
-  if (msg.body.length > 0) msg.body.copy(out, headLen);
-  return out;
+  return encode(serializeHead(msg), msg.body.length > 0 ? msg.body : undefined);
 }

@@ -58,6 +58,32 @@ test('RFC 3261 §7 serialize writes canonical long names and a correct Content-L
   assert.deepEqual(again.body, m.body);
 });
 
+test('RFC 3261 §7 serialize: UTF-8 header text and bodies of any size come out byte-exact, each message apart', () => {
+  const make = (name: string, body: Buffer): SipResponse => {
+    const r = new SipResponse(200, 'OK');
+    r.append('via', 'SIP/2.0/UDP h;branch=z9hG4bKx');
+    r.append('from', `"${name}" <sip:a@example.com>;tag=1`);
+    r.append('subject', 'ünïcödé — 日本語 😀');
+    r.body = body;
+    return r;
+  };
+  const expected = (r: SipResponse): Buffer => {
+    let head = 'SIP/2.0 200 OK\r\n';
+    for (const h of r.headers) head += `${h.name === 'via' ? 'Via' : h.name === 'from' ? 'From' : 'Subject'}: ${h.value}\r\n`;
+    return Buffer.concat([Buffer.from(`${head}Content-Length: ${r.body.length}\r\n\r\n`, 'utf8'), r.body]);
+  };
+  const outs: { out: Buffer; want: Buffer }[] = [];
+  // Enough messages to fill several slabs, small and large (a large one gets its own Buffer).
+  for (let i = 0; i < 400; i++) {
+    const body = Buffer.alloc(i % 50 === 0 ? 20_000 + i : i * 7, String.fromCharCode(97 + (i % 26)));
+    const r = make(`Zoë ${i}`, body);
+    outs.push({ out: serialize(r), want: expected(r) });
+  }
+  for (const { out, want } of outs) assert.deepEqual(out, want);
+  const again = parseMessage(outs[3]!.out);
+  assert.equal(again.get('subject'), 'ünïcödé — 日本語 😀');
+});
+
 test('RFC 3261 §7.2 status line with an empty reason phrase', () => {
   const r = parseMessage('SIP/2.0 180 \r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nContent-Length: 0\r\n\r\n');
   assert.ok(r instanceof SipResponse);
