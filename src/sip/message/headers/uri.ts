@@ -128,14 +128,14 @@ function parseSip(s: string, scheme: 'sip' | 'sips', i: number, end: number): Si
   }
   const stop = j < end ? s.charCodeAt(j) : -1;
   if (stop === 0x25 || stop === 0x3a) return parseSipUserinfo(s, scheme, i, end);
-  const uri: SipUri = { scheme, host: '', hostType: 'domain', params: [], headers: [] };
+  let user: string | undefined;
   let hostStart = i;
   if (stop === 0x40) {
     if (j === i) fail('empty user in SIP URI', i);
-    uri.user = s.slice(i, j);
+    user = s.slice(i, j);
     hostStart = j + 1;
   }
-  return parseSipHostport(s, uri, hostStart, end);
+  return parseSipHostport(s, scheme, user, undefined, hostStart, end);
 }
 
 function parseSipUserinfo(s: string, scheme: 'sip' | 'sips', i: number, end: number): SipUri {
@@ -147,7 +147,8 @@ function parseSipUserinfo(s: string, scheme: 'sip' | 'sips', i: number, end: num
     if (c === 0x25 || c === 0x3a || (c < 128 && (CHAR[c]! & USER) !== 0)) j++;
     else break;
   }
-  const uri: SipUri = { scheme, host: '', hostType: 'domain', params: [], headers: [] };
+  let user: string | undefined;
+  let password: string | undefined;
   let hostStart = i;
   if (j < end && s.charCodeAt(j) === 0x40) {
     let colon = i;
@@ -155,29 +156,37 @@ function parseSipUserinfo(s: string, scheme: 'sip' | 'sips', i: number, end: num
     if (colon === i) fail('empty user in SIP URI', i);
     const userEnd = scanUriChars(s, i, colon, USER);
     if (userEnd !== colon) fail(`invalid character ${charAt(s, userEnd)} in user`, userEnd);
-    uri.user = s.slice(i, colon);
+    user = s.slice(i, colon);
     if (colon < j) {
       const pwEnd = scanUriChars(s, colon + 1, j, PASSWORD);
       if (pwEnd !== j) fail(`invalid character ${charAt(s, pwEnd)} in password`, pwEnd);
-      uri.password = s.slice(colon + 1, j);
+      password = s.slice(colon + 1, j);
     }
     hostStart = j + 1;
   }
-  return parseSipHostport(s, uri, hostStart, end);
+  return parseSipHostport(s, scheme, user, password, hostStart, end);
 }
 
 /** hostport, uri-parameters and headers of a SIP URI, from hostStart to end. */
-function parseSipHostport(s: string, uri: SipUri, hostStart: number, end: number): SipUri {
+function parseSipHostport(
+  s: string,
+  scheme: 'sip' | 'sips',
+  user: string | undefined,
+  password: string | undefined,
+  hostStart: number,
+  end: number,
+): SipUri {
   const typed = scanHostTyped(s, hostStart, end);
   const hostEnd = hostEndOf(typed);
-  uri.hostType = hostTypeOf(typed);
-  uri.host = s.slice(hostStart, hostEnd);
   let j = hostEnd;
+  let port = -1;
   if (j < end && s.charCodeAt(j) === 0x3a) {
     const portEnd = scanPortEnd(s, j + 1, end);
-    uri.port = portValue(s, j + 1, portEnd);
+    port = portValue(s, j + 1, portEnd);
     j = portEnd;
   }
+  const uri = sipUri(scheme, user, s.slice(hostStart, hostEnd), hostTypeOf(typed), port, []);
+  if (password !== undefined) uri.password = password;
   while (j < end && s.charCodeAt(j) === 0x3b) {
     const nameEnd = scanUriChars(s, j + 1, end, PARAMCHAR);
     if (nameEnd === j + 1) fail(`expected uri-parameter name, found ${charAt(s, nameEnd)}`, nameEnd);
@@ -205,6 +214,20 @@ function parseSipHostport(s: string, uri: SipUri, hostStart: number, end: number
   if (j !== end) fail(`invalid character ${charAt(s, j)} in SIP URI`, j);
   return uri;
 }
+
+/**
+ * A SIP URI in its final shape (user and port only when present; port < 0: none), made at
+ * once: properties added to an object literal afterwards go to a separate properties array,
+ * and a dialog keeps three URIs for as long as it lasts. Also used by wire.ts.
+ */
+export function sipUri(scheme: 'sip' | 'sips', user: string | undefined, host: string, hostType: HostType, port: number, params: Param[]): SipUri {
+  const headers: Param[] = [];
+  if (user === undefined) {
+    return port < 0 ? { scheme, host, hostType, params, headers } : { scheme, host, hostType, params, headers, port };
+  }
+  return port < 0 ? { scheme, host, hostType, params, headers, user } : { scheme, host, hostType, params, headers, user, port };
+}
+
 
 function parseTel(s: string, i: number, end: number): TelUri {
   let j = i;

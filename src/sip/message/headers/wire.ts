@@ -22,8 +22,8 @@ import type { CSeq } from './cseq.js';
 import type { ContentType } from './content-type.js';
 import type { NameAddr } from './name-addr.js';
 import type { Param } from './scan.js';
-import type { SipUri } from './uri.js';
-import { hostEndOf, hostTypeOf, type HostType } from './host.js';
+import { sipUri, type SipUri } from './uri.js';
+import { hostEndOf, hostTypeOf } from './host.js';
 import { applyKnownParam, type Via } from './via.js';
 import { C_ALPHA, C_DIGIT, C_PARAM_UNRES, C_TOKEN, C_UNRESERVED, C_USER_UNRES, CHAR } from './chars.js';
 
@@ -220,19 +220,6 @@ function sipUriAt(b: Uint8Array, off: number, text: string, i: number, n: number
   }
   uriEnd = j;
   return sipUri(scheme, user, host, hostTypeOf(typed), port, params);
-}
-
-/**
- * The URI object in its final shape (user and port only when present, as uri.ts writes
- * them), made once: properties added to an object literal afterwards would go to a separate
- * properties array, and a dialog keeps three of these URIs.
- */
-function sipUri(scheme: 'sip' | 'sips', user: string | undefined, host: string, hostType: HostType, port: number, params: Param[]): SipUri {
-  const headers: Param[] = [];
-  if (user === undefined) {
-    return port < 0 ? { scheme, host, hostType, params, headers } : { scheme, host, hostType, params, headers, port };
-  }
-  return port < 0 ? { scheme, host, hostType, params, headers, user } : { scheme, host, hostType, params, headers, user, port };
 }
 
 /**
