@@ -44,8 +44,15 @@ export class ServerNonInviteTransaction {
   /** The request until the final response; then only what matching needs is kept. */
   private req: SipRequest | undefined;
   private savedToTag: string | undefined;
-  /** The last response sent, serialized: what a request retransmission is answered with. */
-  private lastBytes: Buffer | undefined;
+  /**
+   * The last response sent, serialized: what a request retransmission is answered with.
+   * Kept as its memory, offset and length rather than as a Buffer view, which would add
+   * about 100 bytes of heap to every transaction lingering for Timer J (32 s); a view is
+   * made again for a resend.
+   */
+  private lastMemory: ArrayBufferLike | undefined;
+  private lastOffset = 0;
+  private lastLength = 0;
 
   constructor(
     private readonly ctx: TransactionContext,
@@ -81,7 +88,7 @@ export class ServerNonInviteTransaction {
 
   /** The serialized last response (what a retransmitted request gets), if any. */
   get lastResponseBytes(): Buffer | undefined {
-    return this.lastBytes;
+    return this.lastMemory === undefined ? undefined : Buffer.from(this.lastMemory, this.lastOffset, this.lastLength);
   }
 
   /**
@@ -123,9 +130,9 @@ export class ServerNonInviteTransaction {
       case 'proceeding:retransmission':
       case 'completed:retransmission':
         this.ctx.counters.retransmissionsReceived++;
-        if (this.lastBytes !== undefined) {
+        if (this.lastMemory !== undefined) {
           this.ctx.counters.retransmissionsSent++;
-          this.ctx.resendResponse(this.lastBytes, this.responseDestination, this);
+          this.ctx.resendResponse(this.lastResponseBytes!, this.responseDestination, this);
         }
         return true;
       case 'trying:1xx':
@@ -166,7 +173,10 @@ export class ServerNonInviteTransaction {
   }
 
   private send(res: SipResponse): void {
-    this.lastBytes = this.ctx.sendResponse(res, this.responseDestination, this);
+    const bytes = this.ctx.sendResponse(res, this.responseDestination, this);
+    this.lastMemory = bytes.buffer;
+    this.lastOffset = bytes.byteOffset;
+    this.lastLength = bytes.length;
     if (res.status >= 200) this.release();
   }
 
