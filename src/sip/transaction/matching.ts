@@ -11,7 +11,7 @@
  */
 import type { SipRequest } from '../message/message.js';
 import { TransactionUsageError } from './errors.js';
-import { isRfc3261Branch, sentByKey, topVia } from './via.js';
+import { isRfc3261Branch, parsedTopVia, sentByKey, topVia } from './via.js';
 
 /** What matching needs to know of a server transaction. */
 export interface MatchableServerTransaction {
@@ -34,7 +34,7 @@ export interface ServerMatchKey {
  */
 export function serverMatchKey(req: SipRequest): ServerMatchKey {
   // The parsed top via-parm has the branch and sent-by already: the key needs no more.
-  const top = req.has('via') ? req.topVia() : undefined;
+  const top = parsedTopVia(req);
   if (top === undefined) throw new TransactionUsageError('request without Via');
   if (isRfc3261Branch(top.branch)) {
     // §7.3.1: parameter values compare case-insensitively unless a header says otherwise.

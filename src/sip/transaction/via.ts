@@ -25,10 +25,14 @@ export interface ViaInfo {
   maddr: string | undefined;
 }
 
+/** The parsed top via-parm, or undefined when there is no Via. Throws ParseError when unreadable. */
+export function parsedTopVia(msg: SipMessage): Via | undefined {
+  return msg.has('via') ? msg.topVia() : undefined;
+}
+
 /** The top Via of a message, or undefined when it has none. Throws ParseError when unreadable. */
 export function topVia(msg: SipMessage): ViaInfo | undefined {
-  if (!msg.has('via')) return undefined;
-  const v: Via | undefined = msg.topVia();
+  const v = parsedTopVia(msg);
   if (v === undefined) return undefined;
   const rport = getParam(v.params, 'rport');
   return {

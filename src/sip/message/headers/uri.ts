@@ -228,7 +228,6 @@ export function sipUri(scheme: 'sip' | 'sips', user: string | undefined, host: s
   return port < 0 ? { scheme, host, hostType, params, headers, user } : { scheme, host, hostType, params, headers, user, port };
 }
 
-
 function parseTel(s: string, i: number, end: number): TelUri {
   let j = i;
   while (j < end && s.charCodeAt(j) !== 0x3b) j++;
